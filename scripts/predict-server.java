@@ -243,7 +243,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         /** GET /predict: the model on one row of random features, rounded to 2 decimals as the original. */
         void getOne(Context ctx) {
             double[][] rows = {model.randomFeatures(ThreadLocalRandom.current())};
-            ctx.future(() -> inference.submit(rows).thenAccept(p -> ctx.json(Map.of("prediction", Math.round(p[0] * 100) / 100.0, "model", version))));
+            respond(ctx, inference.submit(rows), p -> ctx.json(Map.of("prediction", Math.round(p[0] * 100) / 100.0, "model", version)));
         }
 
         /** POST /predict: {"features": [..]} for one row or {"instances": [[..], ..]} for a batch. */
@@ -263,14 +263,28 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 rows = new double[instances.size()][];
                 for (int i = 0; i < rows.length; i++) rows[i] = Json.row(instances.get(i), "instances[" + i + "]", model.inputs());
             }
-            ctx.future(() -> inference.submit(rows).thenAccept(p -> {
+            respond(ctx, inference.submit(rows), p -> {
                 ArrayNode predictions = Json.MAPPER.createArrayNode();
                 for (double v : p) predictions.add(v);
                 ObjectNode answer = Json.MAPPER.createObjectNode();
                 answer.set("predictions", predictions);
                 answer.put("model", version);
                 ctx.json(answer);
-            }));
+            });
+        }
+    }
+
+    /**
+     * Answers from a prediction future: at once when it is already done (no cost to price, or refused),
+     * else asynchronously, releasing the Jetty thread while a worker or the timer does the work.
+     */
+    static void respond(Context ctx, CompletableFuture<double[]> predictions, java.util.function.Consumer<double[]> answer) {
+        if (predictions.isDone() && !predictions.isCompletedExceptionally()) {
+            answer.accept(predictions.join());
+        } else if (predictions.isDone()) {
+            Problem.write(ctx, predictions.handle((p, e) -> e).join());
+        } else {
+            ctx.future(() -> predictions.thenAccept(answer));
         }
     }
 
@@ -332,7 +346,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                     if (!"output-0".equals(o.path("name").asText(null))) throw Problem.badRequest("unknown output '" + o.path("name").asText("") + "'; this model has one output, output-0");
                 }
             }
-            ctx.future(() -> inference.submit(tensor.rows()).thenAccept(p -> {
+            respond(ctx, inference.submit(tensor.rows()), p -> {
                 ObjectNode answer = Json.MAPPER.createObjectNode();
                 answer.put("model_name", settings.modelName());
                 answer.put("model_version", version);
@@ -346,7 +360,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                     if (tensor.datatype().equals("FP32")) data.add((float) v); else data.add(v);
                 }
                 ctx.json(answer);
-            }));
+            });
         }
 
         private void requireModel(Context ctx) {
