@@ -72,6 +72,7 @@ class ServerBench implements Callable<Integer> {
             javaRss = java.rssMiB();
             if (baseline) {
                 try (Server py = Server.python(python, 0)) {
+                    py.load(64, "5s");
                     Wrk base = py.load(64, duration);
                     print("python baseline", base);
                     System.out.printf(Locale.ROOT, "ratio: Java serves %.1fx the requests per second at %.2fx the CPU per request%n", run.rps / base.rps, run.cpuMicrosPerRequest / base.cpuMicrosPerRequest);
@@ -82,10 +83,12 @@ class ServerBench implements Callable<Integer> {
 
         System.out.println("\n== Sleep mode, 100 ms per request, wrk -t2 -c256 (target >= 2,000 rps, p99 <= 130 ms) ==");
         try (Server java = Server.java(Map.of("INFERENCE_MODE", "sleep", "INFERENCE_MS", "100"))) {
+            java.load(256, "5s"); // warm-up: the JIT compiles the async path first
             Wrk run = java.load(256, duration);
             print("predict-server.java", run);
             if (baseline) {
                 try (Server py = Server.python(python, 100)) {
+                    py.load(256, "5s");
                     Wrk base = py.load(256, duration);
                     print("python baseline", base);
                     System.out.printf(Locale.ROOT, "ratio: %.1fx the throughput, p99 %.0f ms vs %.0f ms%n", run.rps / base.rps, run.p99Ms, base.p99Ms);
@@ -95,7 +98,8 @@ class ServerBench implements Callable<Integer> {
 
         System.out.println("\n== CPU per row under load: INFERENCE_MS=100, cpu mode, wrk -t1 -c4 (target within 10% of 100 ms) ==");
         try (Server java = Server.java(Map.of("INFERENCE_MS", "100"))) {
-            Wrk run = java.load(4, duration);
+            java.load(4, "5s"); // warm-up
+            Wrk run = java.load(4, "20s"); // ~400 rows on 2 workers: enough for a per-row average
             double msPerRow = run.cpuMicrosPerRequest / 1000.0;
             print("predict-server.java", run);
             System.out.printf(Locale.ROOT, "server CPU per row: %.1f ms (%+.1f%% of INFERENCE_MS)%n", msPerRow, (msPerRow - 100) / 100 * 100);

@@ -1,0 +1,257 @@
+//DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
+//DEPS com.fasterxml.jackson.dataformat:jackson-dataformat-csv:2.22.4
+//DEPS org.jfree:jfreechart:1.5.6
+//DEPS org.jfree:org.jfree.svg:5.0.7
+
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYStepRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.svg.SVGGraphics2D;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.geom.Rectangle2D;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * The autoscaler over time: one {@link Sample} per sync or change, from any source (a cluster watched
+ * by hpa-watch, the local mode). Three views read it: the terminal table, the CSV ({@link #writeCsv}),
+ * the chart ({@link #writeChart}), and the live dashboard through {@link #onSample}.
+ */
+final class Timeline {
+    /** One replica as the controller sees it: its state and CPU (percent of its request, when known). */
+    record Pod(String name, String state, Integer cpuPercent) {
+        String encode() { return name + "=" + state + ":" + (cpuPercent == null ? "" : cpuPercent); }
+
+        static Pod decode(String text) {
+            int eq = text.indexOf('='), colon = text.lastIndexOf(':');
+            if (eq < 1 || colon < eq) throw new IllegalArgumentException("not a pod 'name=state:cpu': " + text);
+            String cpu = text.substring(colon + 1);
+            return new Pod(text.substring(0, eq), text.substring(eq + 1, colon), cpu.isEmpty() ? null : Integer.valueOf(cpu));
+        }
+    }
+
+    /**
+     * One moment. cpuCurrent is the HPA's average utilization in percent of the request (null while
+     * unknown, as `kubectl get hpa` shows `<unknown>`); loadRps and p99Ms are null when no load is known.
+     */
+    record Sample(Instant time, int currentReplicas, int desiredReplicas, int minReplicas, int maxReplicas,
+                  Integer cpuCurrent, int cpuTarget, List<Pod> pods, Double loadRps, Double p99Ms, List<String> events) {
+        Sample {
+            pods = List.copyOf(pods);
+            events = List.copyOf(events);
+        }
+
+        long readyPods() { return pods.stream().filter(p -> p.state().equals("ready")).count(); }
+    }
+
+    /** The CSV columns, in order: the one schema that hpa-watch, the local mode and the dashboard share. */
+    static final List<String> COLUMNS = List.of("time", "elapsed_s", "replicas_current", "replicas_desired", "replicas_min", "replicas_max",
+            "cpu_current_pct", "cpu_target_pct", "ready_pods", "load_rps", "latency_p99_ms", "pods", "events");
+
+    private final List<Sample> samples = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Sample>> listeners = new CopyOnWriteArrayList<>();
+    private final int capacity;
+
+    /** A timeline that keeps at most CAPACITY samples (the oldest go first), so a long watch stays bounded. */
+    Timeline(int capacity) { this.capacity = capacity; }
+
+    Timeline() { this(100_000); }
+
+    void add(Sample sample) {
+        samples.add(sample);
+        while (samples.size() > capacity) samples.remove(0);
+        listeners.forEach(l -> l.accept(sample));
+    }
+
+    void onSample(Consumer<Sample> listener) { listeners.add(listener); }
+
+    List<Sample> samples() { return List.copyOf(samples); }
+
+    Instant start() { return samples.isEmpty() ? Instant.now() : samples.get(0).time(); }
+
+    // ---- CSV ----
+
+    private static final CsvSchema SCHEMA = COLUMNS.stream().reduce(CsvSchema.builder(), CsvSchema.Builder::addColumn, (a, b) -> a).build().withHeader();
+
+    void writeCsv(Path file) throws IOException {
+        try (Writer out = Files.newBufferedWriter(file)) {
+            writeCsv(out);
+        }
+    }
+
+    void writeCsv(Writer out) throws IOException {
+        Instant start = start();
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (Sample s : samples) rows.add(toRow(s, start));
+        new CsvMapper().writer(SCHEMA).writeValues(out).writeAll(rows).close();
+    }
+
+    static Map<String, String> toRow(Sample s, Instant start) {
+        Map<String, String> row = new LinkedHashMap<>();
+        row.put("time", s.time().toString());
+        row.put("elapsed_s", String.format(Locale.ROOT, "%.1f", Duration.between(start, s.time()).toMillis() / 1000.0));
+        row.put("replicas_current", String.valueOf(s.currentReplicas()));
+        row.put("replicas_desired", String.valueOf(s.desiredReplicas()));
+        row.put("replicas_min", String.valueOf(s.minReplicas()));
+        row.put("replicas_max", String.valueOf(s.maxReplicas()));
+        row.put("cpu_current_pct", s.cpuCurrent() == null ? "" : String.valueOf(s.cpuCurrent()));
+        row.put("cpu_target_pct", String.valueOf(s.cpuTarget()));
+        row.put("ready_pods", String.valueOf(s.readyPods()));
+        row.put("load_rps", s.loadRps() == null ? "" : String.format(Locale.ROOT, "%.1f", s.loadRps()));
+        row.put("latency_p99_ms", s.p99Ms() == null ? "" : String.format(Locale.ROOT, "%.1f", s.p99Ms()));
+        row.put("pods", s.pods().stream().map(Pod::encode).collect(Collectors.joining(";")));
+        row.put("events", String.join(" | ", s.events()));
+        return row;
+    }
+
+    static Timeline readCsv(Path file) throws IOException {
+        Timeline timeline = new Timeline();
+        try (MappingIterator<Map<String, String>> rows = new CsvMapper().readerFor(Map.class).with(CsvSchema.emptySchema().withHeader()).readValues(file.toFile())) {
+            int line = 1;
+            while (rows.hasNext()) {
+                line++;
+                Map<String, String> r = rows.next();
+                if (!r.keySet().containsAll(COLUMNS)) throw new IOException(file + ": not a timeline CSV (expected columns " + COLUMNS + ")");
+                try {
+                    timeline.add(new Sample(Instant.parse(r.get("time")), Integer.parseInt(r.get("replicas_current")), Integer.parseInt(r.get("replicas_desired")),
+                            Integer.parseInt(r.get("replicas_min")), Integer.parseInt(r.get("replicas_max")), optionalInt(r.get("cpu_current_pct")),
+                            Integer.parseInt(r.get("cpu_target_pct")),
+                            r.get("pods").isEmpty() ? List.of() : Arrays.stream(r.get("pods").split(";")).map(Pod::decode).toList(),
+                            optionalDouble(r.get("load_rps")), optionalDouble(r.get("latency_p99_ms")),
+                            r.get("events").isEmpty() ? List.of() : List.of(r.get("events").split(" \\| "))));
+                } catch (RuntimeException e) {
+                    throw new IOException(file + " line " + line + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return timeline;
+    }
+
+    private static Integer optionalInt(String v) { return v == null || v.isEmpty() ? null : Integer.valueOf(v); }
+
+    private static Double optionalDouble(String v) { return v == null || v.isEmpty() ? null : Double.valueOf(v); }
+
+    // ---- chart ----
+
+    /** Colours from the Okabe-Ito palette, which stays distinguishable with the common colour-vision deficiencies. */
+    static final Color BLUE = new Color(0x0072B2), ORANGE = new Color(0xE69F00), VERMILION = new Color(0xD55E00), GREY = new Color(0x777777), GREEN = new Color(0x009E73);
+
+    /** Writes the chart as SVG or PNG, chosen by the file name's extension. */
+    void writeChart(Path file, String title) throws IOException {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        JFreeChart chart = chart(title);
+        int width = 1100, height = 700;
+        if (name.endsWith(".svg")) {
+            SVGGraphics2D g = new SVGGraphics2D(width, height);
+            chart.draw(g, new Rectangle2D.Double(0, 0, width, height));
+            Files.writeString(file, g.getSVGDocument());
+        } else if (name.endsWith(".png")) {
+            try (OutputStream out = Files.newOutputStream(file)) {
+                ChartUtils.writeChartAsPNG(out, chart, width, height);
+            }
+        } else {
+            throw new IllegalArgumentException("chart file must end in .svg or .png: " + file);
+        }
+    }
+
+    /** Two panels over one time axis: replicas (current, desired, min/max guides) and CPU against the target. */
+    JFreeChart chart(String title) {
+        System.setProperty("java.awt.headless", "true");
+        Instant start = start();
+        XYSeries current = new XYSeries("current replicas"), desired = new XYSeries("desired replicas");
+        XYSeries cpu = new XYSeries("average CPU (% of request)"), target = new XYSeries("target");
+        int min = 1, max = 1;
+        for (Sample s : samples) {
+            double t = Duration.between(start, s.time()).toMillis() / 1000.0;
+            current.add(t, s.currentReplicas());
+            desired.add(t, s.desiredReplicas());
+            if (s.cpuCurrent() != null) cpu.add(t, s.cpuCurrent());
+            target.add(t, s.cpuTarget());
+            min = s.minReplicas();
+            max = s.maxReplicas();
+        }
+        Font label = new Font(Font.SANS_SERIF, Font.PLAIN, 16), ticks = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
+
+        NumberAxis replicasAxis = new NumberAxis("replicas");
+        replicasAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        replicasAxis.setRange(0, max + 1);
+        XYStepRenderer steps = new XYStepRenderer();
+        steps.setSeriesPaint(0, BLUE);
+        steps.setSeriesStroke(0, new BasicStroke(3f));
+        steps.setSeriesPaint(1, ORANGE);
+        steps.setSeriesStroke(1, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{8f, 5f}, 0f));
+        XYPlot replicas = new XYPlot(collection(current, desired), null, replicasAxis, steps);
+        for (int guide : new int[]{min, max}) {
+            ValueMarker marker = new ValueMarker(guide, GREY, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{2f, 4f}, 0f));
+            marker.setLabel(guide == min ? "min " + min : "max " + max);
+            marker.setLabelFont(ticks);
+            marker.setLabelPaint(GREY);
+            marker.setLabelBackgroundColor(new Color(0, 0, 0, 0));
+            marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+            marker.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
+            replicas.addRangeMarker(marker);
+        }
+
+        NumberAxis cpuAxis = new NumberAxis("CPU, % of request");
+        XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, false);
+        lines.setSeriesPaint(0, VERMILION);
+        lines.setSeriesStroke(0, new BasicStroke(3f));
+        lines.setSeriesPaint(1, GREEN);
+        lines.setSeriesStroke(1, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{8f, 5f}, 0f));
+        XYPlot utilization = new XYPlot(collection(cpu, target), null, cpuAxis, lines);
+
+        NumberAxis time = new NumberAxis("time since start, seconds");
+        time.setAutoRangeIncludesZero(true);
+        time.setAutoRangeMinimumSize(10);
+        cpuAxis.setAutoRangeIncludesZero(true);
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(time);
+        plot.add(replicas, 1);
+        plot.add(utilization, 1);
+        for (NumberAxis axis : List.of(time, replicasAxis, cpuAxis)) {
+            axis.setLabelFont(label);
+            axis.setTickLabelFont(ticks);
+        }
+        for (XYPlot p : List.of(replicas, utilization)) {
+            p.setBackgroundPaint(Color.WHITE);
+            p.setRangeGridlinePaint(new Color(0xDDDDDD));
+            p.setDomainGridlinePaint(new Color(0xDDDDDD));
+        }
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 20), plot, true);
+        chart.getLegend().setItemFont(ticks);
+        chart.setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+
+    private static XYSeriesCollection collection(XYSeries... series) {
+        XYSeriesCollection c = new XYSeriesCollection();
+        for (XYSeries s : series) c.addSeries(s);
+        return c;
+    }
+}
