@@ -39,6 +39,7 @@ import java.util.stream.Collectors;
 
 class TestRunner {
     public static void main(String[] args) throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"); // servers started in-process by tests stay quiet
         if (Arrays.asList(args).contains("--help")) {
             System.out.println("usage: ./jbang test [Class | Class#method]...   (no argument: every *Test class)");
             return;

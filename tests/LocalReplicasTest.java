@@ -1,0 +1,136 @@
+//SOURCES ../scripts/lib/LocalReplicas.java
+//SOURCES ../scripts/lib/LocalService.java
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The local mode's replicas (real server processes) and its Service (a proxy), without the autoscaler. */
+class LocalReplicasTest {
+    static List<String> serverCommand;
+    static Path runDir;
+
+    @BeforeAll
+    static void buildTheServerOnceWithJBang() throws Exception {
+        serverCommand = LocalReplicas.serverCommand(Project.root(), "scripts/predict-server.java");
+        runDir = Files.createTempDirectory("local-test");
+    }
+
+    @AfterAll
+    static void cleanUp() throws Exception {
+        try (var files = Files.list(runDir)) { for (Path f : files.toList()) Files.delete(f); }
+        Files.delete(runDir);
+    }
+
+    static LocalReplicas.Replica awaitReady(LocalReplicas.Replica r) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (r.state != LocalReplicas.State.ready) {
+            assertTrue(System.nanoTime() < deadline, r + " not ready in 60 s: " + Files.readString(r.log));
+            Thread.sleep(50);
+        }
+        return r;
+    }
+
+    @Test
+    void theServerCommandIsTheJarJBangBuiltWithTheScriptsJavaOptions() {
+        assertTrue(serverCommand.get(0).endsWith("java"), serverCommand.toString());
+        assertTrue(serverCommand.contains("-XX:MaxRAM=1g"), "//JAVA_OPTIONS are kept: " + serverCommand);
+        assertEquals("PredictServer", serverCommand.get(serverCommand.size() - 1));
+        assertTrue(serverCommand.get(serverCommand.indexOf("-cp") + 1).contains("predict-server.jar"));
+    }
+
+    @Test
+    void cpuTimeFromTheOperatingSystemReflectsAKnownBurn() throws Exception {
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MS", "50", "WORKERS", "1"), runDir, Clock.systemUTC())) {
+            LocalReplicas.Replica r = awaitReady(replicas.start());
+            HttpClient http = HttpClient.newHttpClient();
+            Thread.sleep(300); // let start-up CPU settle
+            Duration before = r.cpuTime();
+            for (int i = 0; i < 10; i++) {
+                assertEquals(200, http.send(HttpRequest.newBuilder(r.uri("/predict")).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+            }
+            double seconds = (r.cpuTime().toNanos() - before.toNanos()) / 1e9;
+            assertTrue(seconds >= 0.45 && seconds < 3.0, "10 rows of 50 ms CPU: the OS charged " + seconds + " s");
+        }
+    }
+
+    @Test
+    void theServiceSpreadsLoadSkipsDrainingReplicasAndLosesNothingWhenOneIsRemovedOrKilled() throws Exception {
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MS", "5", "DRAIN_SECONDS", "0"), runDir, Clock.systemUTC());
+             LocalService service = new LocalService(replicas)) {
+            service.start("127.0.0.1", 0);
+            LocalReplicas.Replica a = replicas.start(), b = replicas.start(), c = replicas.start();
+            awaitReady(a); awaitReady(b); awaitReady(c);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+            // Steady load from 6 clients, while one replica is removed gracefully and another is killed.
+            List<CompletableFuture<List<Integer>>> clients = new ArrayList<>();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+            for (int i = 0; i < 6; i++) {
+                clients.add(CompletableFuture.supplyAsync(() -> {
+                    List<Integer> statuses = new ArrayList<>();
+                    while (System.nanoTime() < until) {
+                        try {
+                            statuses.add(http.send(HttpRequest.newBuilder(service.uri("/predict")).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+                        } catch (Exception e) {
+                            statuses.add(-1);
+                        }
+                    }
+                    return statuses;
+                }));
+            }
+            Thread.sleep(1000);
+            replicas.remove(a, Duration.ofSeconds(10));
+            assertFalse(a.process.isAlive());
+            Thread.sleep(500);
+            b.process.destroyForcibly(); // a crash: the Service learns by failing to connect, and retries elsewhere
+            List<Integer> all = new ArrayList<>();
+            for (var client : clients) all.addAll(client.get(30, TimeUnit.SECONDS));
+
+            assertTrue(all.size() > 50, "load ran: " + all.size());
+            assertEquals(List.of(), all.stream().filter(s -> s != 200).toList(), "every request answered 200");
+            assertEquals(0, service.failed.get());
+            assertEquals(all.size(), service.answered.get());
+            assertEquals(LocalReplicas.State.terminated, a.state);
+            assertEquals(List.of(c.name), replicas.list().stream().map(r -> r.name).toList());
+        }
+    }
+
+    @Test
+    void withNoReadyReplicaTheServiceAnswers503ProblemJson() throws Exception {
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of(), runDir, Clock.systemUTC());
+             LocalService service = new LocalService(replicas)) {
+            service.start("127.0.0.1", 0);
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(service.uri("/predict")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, r.statusCode());
+            assertEquals("application/problem+json", r.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(r.body().contains("no ready replica"), r.body());
+        }
+    }
+
+    @Test
+    void closingStopsEveryReplicaProcess() throws Exception {
+        LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of(), runDir, Clock.systemUTC());
+        LocalReplicas.Replica r1 = replicas.start(), r2 = replicas.start();
+        awaitReady(r1);
+        replicas.close();
+        assertFalse(r1.process.isAlive());
+        assertFalse(r2.process.isAlive());
+        assertEquals(List.of(), replicas.list());
+    }
+}
