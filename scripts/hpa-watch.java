@@ -11,6 +11,8 @@
 //   hpa-watch explain                          the live HPA (ml-demo/model-server-hpa) in the current kube context
 //   hpa-watch explain --snapshot s.yaml        one recorded snapshot (see docs/hpa-engine.md for the format)
 //   hpa-watch explain --snapshot runs/ --json  a folder of snapshots in name order, one JSON line each
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -40,6 +42,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -257,7 +260,14 @@ class HpaWatch implements Callable<Integer> {
             if (scale == null) throw new UserError(ref.getKind() + " " + namespace + "/" + ref.getName() + " (the HPA's scale target) not found");
             String selector = scale.getStatus() == null ? null : scale.getStatus().getSelector();
             if (selector == null || selector.isBlank()) {
-                throw new UserError("the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName() + " has no status.selector, so the controller cannot select pods");
+                // A real API server fills status.selector from the workload's spec.selector; some test servers do not.
+                selector = workloadSelector(client, ref.getKind(), namespace, ref.getName());
+                if (selector.isBlank()) {
+                    throw new UserError("the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName() + " has no status.selector, so the controller cannot select pods");
+                }
+                if (scale.getStatus() == null) scale.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v1.ScaleStatus());
+                scale.getStatus().setSelector(selector);
+                warnings.add("the Scale had no status.selector; used the " + ref.getKind() + "'s spec.selector (" + selector + ")");
             }
             ListOptions bySelector = new ListOptionsBuilder().withLabelSelector(selector).build();
             List<Pod> pods = call(connection, "list pods " + selector, () -> client.pods().inNamespace(namespace).list(bySelector).getItems());
@@ -275,6 +285,29 @@ class HpaWatch implements Callable<Integer> {
                         + (hpa.getStatus().getLastScaleTime() == null ? "" : ", last scale at " + hpa.getStatus().getLastScaleTime()) + ".";
             }
             return new LiveRead(new Snapshot(now, hpa, scale, pods, metrics, null), status, warnings);
+        }
+
+        private static String workloadSelector(KubernetesClient client, String kind, String namespace, String name) {
+            LabelSelector selector = switch (kind) {
+                case "Deployment" -> Optional.ofNullable(client.apps().deployments().inNamespace(namespace).withName(name).get()).map(d -> d.getSpec().getSelector()).orElse(null);
+                case "StatefulSet" -> Optional.ofNullable(client.apps().statefulSets().inNamespace(namespace).withName(name).get()).map(d -> d.getSpec().getSelector()).orElse(null);
+                default -> Optional.ofNullable(client.apps().replicaSets().inNamespace(namespace).withName(name).get()).map(d -> d.getSpec().getSelector()).orElse(null);
+            };
+            if (selector == null) return "";
+            List<String> parts = new ArrayList<>();
+            if (selector.getMatchLabels() != null) selector.getMatchLabels().forEach((k, v) -> parts.add(k + "=" + v));
+            if (selector.getMatchExpressions() != null) {
+                for (LabelSelectorRequirement r : selector.getMatchExpressions()) {
+                    String values = "(" + String.join(",", r.getValues() == null ? List.of() : r.getValues()) + ")";
+                    parts.add(switch (r.getOperator()) {
+                        case "In" -> r.getKey() + " in " + values;
+                        case "NotIn" -> r.getKey() + " notin " + values;
+                        case "Exists" -> r.getKey();
+                        default -> "!" + r.getKey();
+                    });
+                }
+            }
+            return String.join(",", parts);
         }
 
         private static <T> T call(Kube.Connection connection, String what, java.util.function.Supplier<T> request) {
