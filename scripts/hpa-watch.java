@@ -55,6 +55,8 @@ class HpaWatch implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     public static void main(String[] args) {
+        // fabric8 logs through SLF4J; without a provider SLF4J prints a three-line warning on every run
+        if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "ERROR");
         System.exit(commandLine().execute(args));
     }
 
@@ -89,7 +91,8 @@ class HpaWatch implements Callable<Integer> {
 
     @Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = HpaWatch.Version.class,
             description = {"Explain the HPA's decision: the replica count kube-controller-manager computes, step by step.",
-                    "With --snapshot: from recorded snapshots. Without: from the live cluster (HPA, its target's Scale, pods, pod metrics)."})
+                    "With --snapshot: from recorded snapshots. Without: from the live cluster (HPA, its target's Scale, pods, pod metrics)."},
+            footer = {"", "Exit status: 0 explained (a controller error such as missing metrics is part of the explanation), 1 unusable input or no cluster, 2 bad usage."})
     static class Explain implements Callable<Integer> {
         @Spec CommandSpec spec;
 
@@ -100,31 +103,32 @@ class HpaWatch implements Callable<Integer> {
         @Option(names = "--json", description = "Print each result as one JSON line.")
         boolean json;
 
-        @Option(names = "--tolerance", defaultValue = "0.1", description = "--horizontal-pod-autoscaler-tolerance (default ${DEFAULT-VALUE}).")
+        @Option(names = "--tolerance", defaultValue = "0.1", paramLabel = "RATIO",
+                description = "No scaling while |1 - usage/target| <= RATIO (the controller's --horizontal-pod-autoscaler-tolerance; default ${DEFAULT-VALUE}).")
         double tolerance;
 
         @Option(names = "--cpu-initialization-period", defaultValue = "5m", converter = GoDuration.class,
-                description = "--horizontal-pod-autoscaler-cpu-initialization-period (default ${DEFAULT-VALUE}).")
+                paramLabel = "DURATION", description = "Pod age below which CPU samples need a Ready pod and a full window (--horizontal-pod-autoscaler-cpu-initialization-period; default ${DEFAULT-VALUE}).")
         Duration cpuInitializationPeriod;
 
         @Option(names = "--initial-readiness-delay", defaultValue = "30s", converter = GoDuration.class,
-                description = "--horizontal-pod-autoscaler-initial-readiness-delay (default ${DEFAULT-VALUE}).")
+                paramLabel = "DURATION", description = "Readiness changes this soon after start mean 'never ready' (--horizontal-pod-autoscaler-initial-readiness-delay; default ${DEFAULT-VALUE}).")
         Duration initialReadinessDelay;
 
         @Option(names = "--downscale-stabilization", defaultValue = "5m", converter = GoDuration.class,
-                description = "--horizontal-pod-autoscaler-downscale-stabilization (default ${DEFAULT-VALUE}).")
+                paramLabel = "DURATION", description = "Scale-down stabilization window (--horizontal-pod-autoscaler-downscale-stabilization; default ${DEFAULT-VALUE}).")
         Duration downscaleStabilization;
 
-        @Option(names = {"-n", "--namespace"}, defaultValue = "ml-demo", description = "Live: the HPA's namespace (default ${DEFAULT-VALUE}).")
+        @Option(names = {"-n", "--namespace"}, defaultValue = "ml-demo", paramLabel = "NAMESPACE", description = "Live: the HPA's namespace (default ${DEFAULT-VALUE}).")
         String namespace;
 
-        @Option(names = "--name", defaultValue = "model-server-hpa", description = "Live: the HPA's name (default ${DEFAULT-VALUE}).")
+        @Option(names = "--name", defaultValue = "model-server-hpa", paramLabel = "NAME", description = "Live: the HPA's name (default ${DEFAULT-VALUE}).")
         String name;
 
-        @Option(names = "--context", description = "Live: the kubeconfig context (default: the current one).")
+        @Option(names = "--context", paramLabel = "CONTEXT", description = "Live: the kubeconfig context (default: the current one).")
         String context;
 
-        @Option(names = "--kubeconfig", description = "Live: the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
+        @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Live: the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
         Path kubeconfig;
 
         @Option(names = "--save-snapshot", paramLabel = "FILE", description = "Live: also write the snapshot read from the cluster (YAML for .yaml/.yml, else JSON).")

@@ -112,6 +112,7 @@ class HpaEngineTest {
         t.add(c("float order: 50% of a 30% target on 3 pods gives ceil(50/30*3) = 5", hpa(3, 1, 10, 30).readyPods(3, "1", "500m"), 5, proposal(5)));
         t.add(c("--tolerance 0.2: 58% of 50% (ratio 1.16) holds", hpa(3, 1, 10, 50).readyPods(3, "500m", "290m"), flags(0.2), 3, proposal(3)));
         t.add(c("default tolerance: 58% of 50% scales to ceil(3.48) = 4", hpa(3, 1, 10, 50).readyPods(3, "500m", "290m"), 4, proposal(4)));
+        t.add(c("tolerance is inclusive: ratio 0.5 with --tolerance 0.5 holds", hpa(3, 1, 10, 50).readyPods(3, "500m", "125m"), flags(0.5), 3, proposal(3)));
         t.add(c("--tolerance 0: 51% of 50% scales to ceil(3.06) = 4", hpa(3, 1, 10, 50).readyPods(3, "500m", "255m"), flags(0), 4, proposal(4)));
         // 123456789n -> MilliValue rounds up to 124m; 124/200 = 62% -> 1.24 -> ceil(1.24) = 2
         t.add(c("nanocore usage rounds up to whole millicores (124m of 200m = 62%)", hpa(1, 1, 10, 50).ready("a", "200m", "123456789n"), 2, utilization(62)));
