@@ -23,7 +23,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerCon
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -184,12 +183,12 @@ class HpaWatch implements Callable<Integer> {
 
         private void print(String source, Snapshot snapshot, HpaEngine.Decision d, String note, PrintWriter out) {
             if (json) {
-                ObjectNode node = Serialization.jsonMapper().createObjectNode();
+                ObjectNode node = Snapshot.JSON.createObjectNode();
                 node.put("source", source);
                 node.put("now", snapshot.now().toString());
                 if (note != null) node.put("note", note);
                 node.setAll(d.toTree());
-                out.println(Serialization.jsonMapper().writeValueAsString(node));
+                out.println(Snapshot.JSON.writeValueAsString(node));
                 return;
             }
             HorizontalPodAutoscaler hpa = snapshot.hpa();

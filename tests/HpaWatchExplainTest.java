@@ -53,7 +53,7 @@ class HpaWatchExplainTest {
 
     static Run run(String... args) { return runWithInput(null, args); }
 
-    static JsonNode json(String line) { return io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().readTree(line); }
+    static JsonNode json(String line) { return Snapshot.JSON.readTree(line); }
 
     static void assertOneLineError(Run r, String fragment) {
         assertNotEquals(0, r.exitCode(), r.toString());

@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricTarget;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -69,7 +68,7 @@ final class HpaEngine {
                     Snapshot.History nextHistory) {
 
         ObjectNode toTree() {
-            ObjectMapper mapper = Serialization.jsonMapper();
+            ObjectMapper mapper = Snapshot.JSON;
             ObjectNode node = mapper.createObjectNode();
             node.put("currentReplicas", currentReplicas);
             node.put("desiredReplicas", desiredReplicas);
@@ -119,7 +118,7 @@ final class HpaEngine {
             this.now = s.now();
             this.hpa = s.hpa();
             if (hpa.getStatus() != null && hpa.getStatus().getConditions() != null) {
-                hpa.getStatus().getConditions().forEach(c -> conditions.add(Serialization.clone(c)));
+                hpa.getStatus().getConditions().forEach(c -> conditions.add(Snapshot.JSON.convertValue(c, HorizontalPodAutoscalerCondition.class)));
             }
             if (s.history() != null) {
                 recommendations.addAll(s.history().recommendations());

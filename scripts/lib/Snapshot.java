@@ -10,12 +10,14 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricTarget;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+import tools.jackson.dataformat.yaml.YAMLWriteFeature;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -48,6 +50,14 @@ import java.util.Set;
  * {@link #validate} name the offending field in their message.
  */
 record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod> pods, List<PodMetrics> podMetrics, History history) {
+
+    /**
+     * Plain Jackson 3 mappers (fabric8's models carry their own annotations; its static Serialization
+     * mappers are deprecated in 8.x). YAML is written without needless quotes or a "---" line.
+     */
+    static final ObjectMapper JSON = JsonMapper.builder().build();
+    static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(YAMLWriteFeature.MINIMIZE_QUOTES).disable(YAMLWriteFeature.WRITE_DOC_START_MARKER).build();
 
     /** Go's zero time.Time, which the API serializes as null: what a missing timestamp means to the controller. */
     static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
@@ -104,7 +114,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
 
     private static JsonNode tree(String text) {
         boolean json = text.stripLeading().startsWith("{");
-        ObjectMapper mapper = json ? Serialization.jsonMapper() : Serialization.yamlMapper();
+        ObjectMapper mapper = json ? JSON : YAML;
         JsonNode root;
         try {
             root = mapper.readTree(text);
@@ -167,7 +177,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
 
     private static JsonNode array(JsonNode node, String field) {
         JsonNode value = node.get(field);
-        if (value == null || value.isNull()) return Serialization.jsonMapper().createArrayNode();
+        if (value == null || value.isNull()) return JSON.createArrayNode();
         if (!value.isArray()) throw new InvalidSnapshotException(field + ": expected a list");
         return value;
     }
@@ -189,7 +199,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
     private static <T> T object(JsonNode node, Class<T> type, String field) {
         if (!node.isObject()) throw new InvalidSnapshotException(field + ": expected a " + type.getSimpleName() + " object");
         try {
-            return Serialization.jsonMapper().treeToValue(node, type);
+            return JSON.treeToValue(node, type);
         } catch (JacksonException e) {
             StringBuilder path = new StringBuilder(field);
             for (JacksonException.Reference ref : e.getPath()) {
@@ -342,7 +352,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
     // ---------------------------------------------------------------------------------------- writing
 
     ObjectNode toTree() {
-        ObjectMapper mapper = Serialization.jsonMapper();
+        ObjectMapper mapper = JSON;
         ObjectNode root = mapper.createObjectNode();
         root.put("now", now.toString());
         root.set("hpa", mapper.valueToTree(hpa));
@@ -360,7 +370,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
     }
 
     static ObjectNode historyTree(History history) {
-        ObjectNode node = Serialization.jsonMapper().createObjectNode();
+        ObjectNode node = JSON.createObjectNode();
         ArrayNode recs = node.putArray("recommendations");
         history.recommendations().forEach(r -> recs.addObject().put("replicas", r.replicas()).put("timestamp", r.timestamp().toString()));
         eventsTree(node.putArray("scaleUpEvents"), history.scaleUpEvents());
@@ -382,7 +392,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         return d.toNanos() + "ns";
     }
 
-    String toJson() { return Serialization.jsonMapper().writeValueAsString(toTree()); }
+    String toJson() { return JSON.writeValueAsString(toTree()); }
 
-    String toYaml() { return Serialization.yamlMapper().writeValueAsString(toTree()); }
+    String toYaml() { return YAML.writeValueAsString(toTree()); }
 }

@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetricsBuilder;
-import io.fabric8.kubernetes.client.utils.Serialization;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -152,6 +151,6 @@ final class SnapshotFixture {
     }
 
     static <T> T yaml(String text, Class<T> type) {
-        return Serialization.yamlMapper().readValue(text, type);
+        return Snapshot.YAML.readValue(text, type);
     }
 }
