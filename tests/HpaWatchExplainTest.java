@@ -187,6 +187,9 @@ class HpaWatchExplainTest {
         Pod other = SnapshotFixture.pod("other-app", "Running", "True", SnapshotFixture.ago(60), SnapshotFixture.ago(50), false, (String) null);
         other.getMetadata().setLabels(java.util.Map.of("app", "other"));
         client.pods().inNamespace("ml-demo").resource(other).create();
+        var odd = new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder(s.hpa()).editMetadata().withName("rollout-hpa").endMetadata()
+                .editSpec().editScaleTargetRef().withApiVersion("argoproj.io/v1alpha1").withKind("Rollout").withName("model-server").endScaleTargetRef().endSpec().build();
+        client.autoscaling().v2().horizontalPodAutoscalers().inNamespace("ml-demo").resource(odd).create();
         for (PodMetrics m : s.podMetrics()) {
             m.getMetadata().setLabels(java.util.Map.of("app", "model-server"));
             client.resources(PodMetrics.class).inNamespace("ml-demo").resource(m).create();
@@ -215,6 +218,22 @@ class HpaWatchExplainTest {
         assertTrue(result.get("note").asString().contains("not visible"));
         assertOneLineError(run("explain", "--kubeconfig", kubeconfig().toString(), "--name", "nope"), "HorizontalPodAutoscaler ml-demo/nope not found");
         assertOneLineError(run("explain", "--kubeconfig", kubeconfig().toString(), "--context", "prod"), "context 'prod' is not in kubeconfig");
+    }
+
+    @Test
+    void anUnsupportedScaleTargetIsOneLine() throws Exception {
+        assertOneLineError(run("explain", "--kubeconfig", kubeconfig().toString(), "--name", "rollout-hpa"), "scale target kind Rollout is not supported");
+    }
+
+    @Test
+    void asAProgramItExitsNonZeroWithOneLineAndNoLoggerNoise() throws Exception {
+        int port = Project.freePort();
+        Path config = Files.writeString(tmp.resolve("unreachable"),
+                Files.readString(kubeconfig()).replace(client.getConfiguration().getMasterUrl(), "https://127.0.0.1:" + port + "/"));
+        Project.Result r = Project.exec(Project.javaCommand("HpaWatch", List.of(), "explain", "--kubeconfig", config.toString()), java.util.Map.of(), 60);
+        assertEquals(1, r.exitCode(), r.output());
+        assertEquals(1, r.output().strip().lines().count(), r.output());
+        assertTrue(r.output().startsWith("hpa-watch: no cluster reachable at https://127.0.0.1:" + port), r.output());
     }
 
     @Test

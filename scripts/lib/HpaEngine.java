@@ -58,9 +58,13 @@ final class HpaEngine {
     record MetricResult(String name, int targetUtilization, Integer utilization, Long rawAverageMilli, Integer proposal, String error) {}
 
     /**
-     * The outcome of one sync. {@code limitedBy} is the ScalingLimited reason (DesiredWithinRange when
-     * nothing limited it), or, when normalization did not run: CurrentAboveMaxReplicas,
-     * CurrentBelowMinReplicas, ScalingDisabled, or InvalidMetrics. Integers are null when not computed.
+     * The outcome of one sync. {@code desiredReplicas} is what scale.spec.replicas becomes (the current
+     * count when nothing changes or the metrics failed); {@code currentUtilization} is the first metric's
+     * integer percent (status.currentMetrics); {@code metricReplicas} the proposal before stabilization and
+     * limits; {@code stabilizedReplicas} the proposal after the stabilization window. {@code limitedBy} is
+     * the ScalingLimited reason (DesiredWithinRange when nothing limited it), or, when normalization did not
+     * run: CurrentAboveMaxReplicas, CurrentBelowMinReplicas, ScalingDisabled, or InvalidMetrics. Integers
+     * are null when not computed. {@code error} is the error the controller would return, if any.
      */
     record Decision(int currentReplicas, int desiredReplicas, boolean rescale, Integer currentUtilization,
                     Integer metricReplicas, Integer stabilizedReplicas, String limitedBy, List<MetricResult> metrics,
