@@ -1,0 +1,753 @@
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingPolicy;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingRules;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBehavior;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerCondition;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricTarget;
+import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
+import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntBinaryOperator;
+
+/**
+ * The HorizontalPodAutoscaler's decision for one sync, computed as kube-controller-manager v1.31/1.32
+ * computes it for Resource and ContainerResource Utilization metrics (shared/HPA-ALGORITHM.md, whose
+ * section numbers the comments cite). Pure and deterministic: the clock is {@link Snapshot#now()}.
+ *
+ * <pre>
+ *   HpaEngine.Decision d = HpaEngine.decide(snapshot, HpaEngine.Flags.DEFAULTS);
+ *   d.desiredReplicas();   // what the controller sets scale.spec.replicas to
+ *   d.nextHistory();       // the controller's memory after this sync: put it in the next snapshot
+ *   snapshot.withHistory(d.nextHistory())  // ... with the next "now", scale and metrics
+ * </pre>
+ * A snapshot the engine cannot read throws {@link Snapshot.InvalidSnapshotException}; a condition the
+ * controller reports as an error (no metrics, a missing CPU request) is a Decision with {@code error} set
+ * and ScalingActive=False, exactly as the controller would record it.
+ */
+final class HpaEngine {
+    private HpaEngine() {}
+
+    /** The kube-controller-manager flags the algorithm reads (section 2.1), with their defaults. */
+    record Flags(double tolerance, Duration cpuInitializationPeriod, Duration initialReadinessDelay,
+                 Duration downscaleStabilization, Duration syncPeriod) {
+        static final Flags DEFAULTS = new Flags(0.1, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofSeconds(15));
+        // syncPeriod is not read by decide(): it is how often a caller (the local mode) should call it.
+
+        Flags withTolerance(double t) { return new Flags(t, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization, syncPeriod); }
+        Flags withCpuInitializationPeriod(Duration d) { return new Flags(tolerance, d, initialReadinessDelay, downscaleStabilization, syncPeriod); }
+        Flags withInitialReadinessDelay(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, d, downscaleStabilization, syncPeriod); }
+        Flags withDownscaleStabilization(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, d, syncPeriod); }
+    }
+
+    /** One metric's proposal (or error), as computeReplicasForMetric produces it. */
+    record MetricResult(String name, int targetUtilization, Integer utilization, Long rawAverageMilli, Integer proposal, String error) {}
+
+    /**
+     * The outcome of one sync. {@code desiredReplicas} is what scale.spec.replicas becomes (the current
+     * count when nothing changes or the metrics failed); {@code currentUtilization} is the first metric's
+     * integer percent (status.currentMetrics); {@code metricReplicas} the proposal before stabilization and
+     * limits; {@code stabilizedReplicas} the proposal after the stabilization window. {@code limitedBy} is
+     * the ScalingLimited reason (DesiredWithinRange when nothing limited it), or, when normalization did not
+     * run: CurrentAboveMaxReplicas, CurrentBelowMinReplicas, ScalingDisabled, or InvalidMetrics. Integers
+     * are null when not computed. {@code error} is the error the controller would return, if any.
+     */
+    record Decision(int currentReplicas, int desiredReplicas, boolean rescale, Integer currentUtilization,
+                    Integer metricReplicas, Integer stabilizedReplicas, String limitedBy, List<MetricResult> metrics,
+                    List<HorizontalPodAutoscalerCondition> conditions, List<String> steps, String error,
+                    Snapshot.History nextHistory) {
+
+        ObjectNode toTree() {
+            ObjectMapper mapper = Snapshot.JSON;
+            ObjectNode node = mapper.createObjectNode();
+            node.put("currentReplicas", currentReplicas);
+            node.put("desiredReplicas", desiredReplicas);
+            node.put("rescale", rescale);
+            node.put("currentUtilization", currentUtilization);
+            node.put("metricReplicas", metricReplicas);
+            node.put("stabilizedReplicas", stabilizedReplicas);
+            node.put("limitedBy", limitedBy);
+            node.set("metrics", mapper.valueToTree(metrics));
+            node.set("conditions", mapper.valueToTree(conditions));
+            node.set("steps", mapper.valueToTree(steps));
+            node.put("error", error);
+            node.set("nextHistory", Snapshot.historyTree(nextHistory));
+            return node;
+        }
+
+        HorizontalPodAutoscalerCondition condition(String type) {
+            return conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+        }
+    }
+
+    static Decision decide(Snapshot snapshot, Flags flags) {
+        snapshot.validate();
+        return new Sync(snapshot, flags).reconcile();
+    }
+
+    // =============================================================================================
+    // One reconcile (section 6). Mutable working state lives here and nowhere else.
+
+    private static final class Sync {
+        final Snapshot s;
+        final Flags flags;
+        final Instant now;
+        final HorizontalPodAutoscaler hpa;
+        final List<String> steps = new ArrayList<>();
+        final List<HorizontalPodAutoscalerCondition> conditions = new ArrayList<>();
+        final List<Snapshot.Recommendation> recommendations = new ArrayList<>();
+        final List<Snapshot.ScaleEvent> upEvents = new ArrayList<>();
+        final List<Snapshot.ScaleEvent> downEvents = new ArrayList<>();
+        final List<MetricResult> metricResults = new ArrayList<>();
+        Integer stabilized;
+        String limitedBy;
+
+        Sync(Snapshot s, Flags flags) {
+            this.s = s;
+            this.flags = flags;
+            this.now = s.now();
+            this.hpa = s.hpa();
+            if (hpa.getStatus() != null && hpa.getStatus().getConditions() != null) {
+                hpa.getStatus().getConditions().forEach(c -> conditions.add(Snapshot.JSON.convertValue(c, HorizontalPodAutoscalerCondition.class)));
+            }
+            if (s.history() != null) {
+                recommendations.addAll(s.history().recommendations());
+                upEvents.addAll(s.history().scaleUpEvents());
+                downEvents.addAll(s.history().scaleDownEvents());
+            }
+        }
+
+        Decision reconcile() {
+            int current = s.scale().getSpec() == null || s.scale().getSpec().getReplicas() == null ? 0 : s.scale().getSpec().getReplicas();
+            int min = hpa.getSpec().getMinReplicas() == null ? 1 : hpa.getSpec().getMinReplicas();
+            int max = hpa.getSpec().getMaxReplicas();
+            HorizontalPodAutoscalerBehavior behavior = hpa.getSpec().getBehavior();
+            steps.add("current replicas " + current + " (scale.spec.replicas); minReplicas " + min + ", maxReplicas " + max
+                    + "; " + (behavior == null ? "no spec.behavior: legacy rules" : "spec.behavior set"));
+            if (recommendations.isEmpty()) {
+                recommendations.add(new Snapshot.Recommendation(current, now));
+                steps.add("no recommendation history: the controller seeds it with the current count (" + current + " at now)");
+            }
+            setCondition("AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale");
+
+            int desired;
+            Integer metricReplicas = null;
+            String error = null;
+            boolean rescale = true;
+            if (current == 0 && min != 0) {
+                desired = 0;
+                rescale = false;
+                limitedBy = "ScalingDisabled";
+                setCondition("ScalingActive", "False", "ScalingDisabled", "scaling is disabled since the replica count of the target is zero");
+                steps.add("the target has 0 replicas and minReplicas is " + min + ": autoscaling is disabled, nothing is computed");
+            } else if (current > max) {
+                desired = max;
+                limitedBy = "CurrentAboveMaxReplicas";
+                steps.add("current " + current + " is above maxReplicas: desired = maxReplicas = " + max + " (metrics are not read)");
+            } else if (current < min) {
+                desired = min;
+                limitedBy = "CurrentBelowMinReplicas";
+                steps.add("current " + current + " is below minReplicas: desired = minReplicas = " + min + " (metrics are not read)");
+            } else {
+                MetricsOutcome outcome = computeReplicasForMetrics(current);
+                error = outcome.error;
+                if (outcome.replicas == -1) {
+                    limitedBy = "InvalidMetrics";
+                    steps.add("no usable proposal: the controller keeps the current count and records the error");
+                    return finish(current, current, false, null, "failed to compute desired number of replicas based on listed metrics for "
+                            + reference() + ": " + error);
+                }
+                metricReplicas = outcome.replicas;
+                desired = Math.max(0, outcome.replicas);
+                desired = behavior == null ? normalizeLegacy(current, desired, min, max) : normalizeWithBehavior(current, desired, min, max, behavior);
+                rescale = desired != current;
+            }
+            if (rescale) {
+                setCondition("AbleToScale", "True", "SucceededRescale", "the HPA controller was able to update the target scale to " + desired);
+                storeScaleEvent(behavior, current, desired);
+                steps.add("rescale: scale.spec.replicas " + current + " -> " + desired);
+            } else {
+                desired = current;
+                steps.add("no rescale: replicas stay at " + current);
+            }
+            return finish(current, desired, rescale, metricReplicas, error);
+        }
+
+        private Decision finish(int current, int desired, boolean rescale, Integer metricReplicas, String error) {
+            Integer utilization = metricResults.stream().map(MetricResult::utilization).filter(u -> u != null).findFirst().orElse(null);
+            return new Decision(current, desired, rescale, utilization, metricReplicas, stabilized, limitedBy, List.copyOf(metricResults),
+                    List.copyOf(conditions), List.copyOf(steps), error, new Snapshot.History(recommendations, upEvents, downEvents));
+        }
+
+        private String reference() {
+            var ref = hpa.getSpec().getScaleTargetRef();
+            String ns = hpa.getMetadata() == null ? null : hpa.getMetadata().getNamespace();
+            return (ref == null ? "" : ref.getKind()) + "/" + (ns == null ? "" : ns) + "/" + (ref == null ? "" : ref.getName());
+        }
+
+        // ----------------------------------------------------------------------------- section 6.1
+
+        record MetricsOutcome(int replicas, String error) {}
+
+        MetricsOutcome computeReplicasForMetrics(int specReplicas) {
+            List<MetricSpec> specs = hpa.getSpec().getMetrics() == null || hpa.getSpec().getMetrics().isEmpty()
+                    ? List.of(defaultCpuMetric()) : hpa.getSpec().getMetrics();
+            if (hpa.getSpec().getMetrics() == null || hpa.getSpec().getMetrics().isEmpty()) {
+                steps.add("no spec.metrics: the API default applies (cpu, averageUtilization 80)");
+            }
+            int replicas = 0;
+            String metric = "";
+            int invalid = 0;
+            String firstError = null;
+            HorizontalPodAutoscalerCondition firstCondition = null;
+            for (MetricSpec spec : specs) {
+                boolean container = "ContainerResource".equals(spec.getType());
+                String resource = container ? spec.getContainerResource().getName() : spec.getResource().getName();
+                String containerName = container ? spec.getContainerResource().getContainer() : "";
+                MetricTarget target = container ? spec.getContainerResource().getTarget() : spec.getResource().getTarget();
+                String name = resource + " resource utilization (percentage of request)";
+                String failReason = container ? "FailedGetContainerResourceMetric" : "FailedGetResourceMetric";
+                String wrap = container ? "failed to get " + containerName + " container metric value: " : "failed to get " + resource + " resource metric value: ";
+                Integer targetUtilization = target.getAverageUtilization();
+                String metricError;
+                Proposal p = null;
+                if (targetUtilization == null) {
+                    metricError = "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set";
+                } else {
+                    try {
+                        p = new ReplicaCalculator(this, resource, containerName, targetUtilization).getResourceReplicas(specReplicas);
+                        metricError = null;
+                    } catch (ReplicaCalculator.MetricError e) {
+                        metricError = "failed to get " + resource + " utilization: " + e.getMessage();
+                    }
+                }
+                if (metricError != null) {
+                    metricResults.add(new MetricResult(name + (container ? " of container " + containerName : ""), targetUtilization == null ? 0 : targetUtilization, null, null, null, wrap + metricError));
+                    steps.add("metric " + name + ": error: " + wrap + metricError);
+                    if (invalid == 0) {
+                        firstError = wrap + metricError;
+                        firstCondition = condition("ScalingActive", "False", failReason, "the HPA was unable to compute the replica count: " + metricError);
+                    }
+                    invalid++;
+                    continue;
+                }
+                metricResults.add(new MetricResult(name + (container ? " of container " + containerName : ""), targetUtilization, p.utilization, p.rawAverage, p.replicas, null));
+                if (replicas == 0 || p.replicas > replicas) {
+                    replicas = p.replicas;
+                    metric = name;
+                }
+            }
+            String error = firstError == null ? null : "invalid metrics (" + invalid + " invalid out of " + specs.size() + "), first error is: " + firstError;
+            if (invalid >= specs.size() || (invalid > 0 && replicas < specReplicas)) {
+                setCondition(firstCondition.getType(), firstCondition.getStatus(), firstCondition.getReason(), firstCondition.getMessage());
+                if (invalid < specs.size()) steps.add("a metric failed and the valid proposal " + replicas + " would scale down: no scale-down on partial data");
+                return new MetricsOutcome(-1, error);
+            }
+            setCondition("ScalingActive", "True", "ValidMetricFound", "the HPA was able to successfully calculate a replica count from " + metric);
+            if (specs.size() > 1) steps.add("metric proposal = max over the valid metrics = " + replicas);
+            return new MetricsOutcome(replicas, error);
+        }
+
+        private static MetricSpec defaultCpuMetric() {
+            MetricSpec spec = new MetricSpec();
+            spec.setType("Resource");
+            var source = new io.fabric8.kubernetes.api.model.autoscaling.v2.ResourceMetricSource();
+            source.setName("cpu");
+            source.setTarget(new MetricTarget(80, null, "Utilization", null));
+            spec.setResource(source);
+            return spec;
+        }
+
+        // ----------------------------------------------------------------------------- section 7 (no behavior)
+
+        int normalizeLegacy(int current, int proposal, int min, int max) {
+            Duration window = flags.downscaleStabilization();
+            Instant cutoff = now.minus(window);
+            int result = proposal;
+            int reuse = -1;
+            for (int i = 0; i < recommendations.size(); i++) {
+                Snapshot.Recommendation rec = recommendations.get(i);
+                if (rec.timestamp().isBefore(cutoff)) reuse = i;
+                else if (rec.replicas() > result) result = rec.replicas();
+            }
+            storeRecommendation(reuse, proposal);
+            stabilized = result;
+            if (result != proposal) {
+                setCondition("AbleToScale", "True", "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation");
+                steps.add("stabilization (--horizontal-pod-autoscaler-downscale-stabilization " + seconds(window) + "): the highest recommendation since "
+                        + cutoff + " is " + result + ", so " + proposal + " is held at " + result);
+            } else {
+                setCondition("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size");
+                steps.add("stabilization (" + seconds(window) + " window): no recent recommendation is above " + proposal);
+            }
+            int scaleUpLimit = (int) Math.max(2.0 * current, 4.0);
+            int maxAllowed;
+            String limitReason, limitMessage;
+            if (max > scaleUpLimit) {
+                maxAllowed = scaleUpLimit;
+                limitReason = "ScaleUpLimit";
+                limitMessage = "the desired replica count is increasing faster than the maximum scale rate";
+            } else {
+                maxAllowed = max;
+                limitReason = "TooManyReplicas";
+                limitMessage = "the desired replica count is more than the maximum replica count";
+            }
+            int desired;
+            if (result < min) {
+                desired = min;
+                limitReason = "TooFewReplicas";
+                limitMessage = "the desired replica count is less than the minimum replica count";
+            } else if (result > maxAllowed) {
+                desired = maxAllowed;
+            } else {
+                desired = result;
+                limitReason = "DesiredWithinRange";
+                limitMessage = "the desired count is within the acceptable range";
+            }
+            setCondition("ScalingLimited", desired == result ? "False" : "True", limitReason, limitMessage);
+            limitedBy = limitReason;
+            steps.add("limits: scale-up limit max(2 x " + current + ", 4) = " + scaleUpLimit + ", allowed range [" + min + ", " + maxAllowed + "]: "
+                    + (desired == result ? result + " is within it" : result + " -> " + desired + " (" + limitReason + ")"));
+            return desired;
+        }
+
+        // ----------------------------------------------------------------------------- section 9 (behavior)
+
+        record Rules(int windowSeconds, String selectPolicy, List<HPAScalingPolicy> policies) {}
+
+        /** GenerateHPAScaleUp/DownRules plus maybeInitScaleDownStabilizationWindow (section 9.1). */
+        Rules rules(HPAScalingRules user, boolean up) {
+            int window = up ? 0 : (int) flags.downscaleStabilization().getSeconds();
+            String select = "Max";
+            List<HPAScalingPolicy> policies = up
+                    ? List.of(new HPAScalingPolicy(15, "Pods", 4), new HPAScalingPolicy(15, "Percent", 100))
+                    : List.of(new HPAScalingPolicy(15, "Percent", 100));
+            if (user != null) {
+                if (user.getStabilizationWindowSeconds() != null) window = user.getStabilizationWindowSeconds();
+                if (user.getSelectPolicy() != null) select = user.getSelectPolicy();
+                // fabric8 reads an absent list as empty; the API server rejects an empty one, so empty means unset.
+                if (user.getPolicies() != null && !user.getPolicies().isEmpty()) policies = user.getPolicies();
+            }
+            return new Rules(window, select, policies);
+        }
+
+        int normalizeWithBehavior(int current, int proposal, int min, int max, HorizontalPodAutoscalerBehavior behavior) {
+            Rules up = rules(behavior.getScaleUp(), true);
+            Rules down = rules(behavior.getScaleDown(), false);
+            steps.add("behavior: scaleUp window " + up.windowSeconds + "s, " + up.selectPolicy + " of " + describe(up.policies)
+                    + "; scaleDown window " + down.windowSeconds + "s, " + down.selectPolicy + " of " + describe(down.policies));
+
+            // 9.3 stabilizeRecommendationWithBehaviors
+            Instant upCutoff = now.minusSeconds(up.windowSeconds);
+            Instant downCutoff = now.minusSeconds(down.windowSeconds);
+            int upRec = proposal, downRec = proposal, reuse = -1;
+            for (int i = 0; i < recommendations.size(); i++) {
+                Snapshot.Recommendation rec = recommendations.get(i);
+                if (rec.timestamp().isAfter(upCutoff)) upRec = Math.min(upRec, rec.replicas());
+                if (rec.timestamp().isAfter(downCutoff)) downRec = Math.max(downRec, rec.replicas());
+                if (rec.timestamp().isBefore(upCutoff) && rec.timestamp().isBefore(downCutoff)) reuse = i;
+            }
+            int result = current;
+            if (result < upRec) result = upRec;
+            if (result > downRec) result = downRec;
+            storeRecommendation(reuse, proposal);
+            stabilized = result;
+            steps.add("stabilization: lowest recommendation in the scale-up window (after " + upCutoff + ") = " + upRec
+                    + ", highest in the scale-down window (after " + downCutoff + ") = " + downRec
+                    + "; current " + current + " brought into [" + upRec + ", " + downRec + "] = " + result);
+            if (result != proposal) {
+                boolean upward = proposal >= current;
+                setCondition("AbleToScale", "True", upward ? "ScaleUpStabilized" : "ScaleDownStabilized", upward
+                        ? "recent recommendations were lower than current one, applying the lowest recent recommendation"
+                        : "recent recommendations were higher than current one, applying the highest recent recommendation");
+            } else {
+                setCondition("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size");
+            }
+
+            // 9.4 convertDesiredReplicasWithBehaviorRate
+            int desired = result;
+            String reason = "DesiredWithinRange", message = "the desired count is within the acceptable range";
+            if (result > current) {
+                int limit = scaleUpLimit(current, up);
+                if (limit < current) limit = current;
+                int maxAllowed = max;
+                String r, m;
+                if (maxAllowed > limit) {
+                    maxAllowed = limit;
+                    r = "ScaleUpLimit";
+                    m = "the desired replica count is increasing faster than the maximum scale rate";
+                } else {
+                    r = "TooManyReplicas";
+                    m = "the desired replica count is more than the maximum replica count";
+                }
+                steps.add("scale-up rate: limit " + limit + ", maxReplicas " + max + ", so at most " + maxAllowed);
+                if (result > maxAllowed) { desired = maxAllowed; reason = r; message = m; }
+            } else if (result < current) {
+                int limit = scaleDownLimit(current, down);
+                if (limit > current) limit = current;
+                int minAllowed = min;
+                String r, m;
+                if (minAllowed < limit) {
+                    minAllowed = limit;
+                    r = "ScaleDownLimit";
+                    m = "the desired replica count is decreasing faster than the maximum scale rate";
+                } else {
+                    r = "TooFewReplicas";
+                    m = "the desired replica count is less than the minimum replica count";
+                }
+                steps.add("scale-down rate: limit " + limit + ", minReplicas " + min + ", so at least " + minAllowed);
+                if (result < minAllowed) { desired = minAllowed; reason = r; message = m; }
+            }
+            setCondition("ScalingLimited", desired == result ? "False" : "True", reason, message);
+            limitedBy = reason;
+            steps.add(desired == result ? "rate and range: " + result + " is allowed" : "rate and range: " + result + " -> " + desired + " (" + reason + ")");
+            return desired;
+        }
+
+        /** 9.5 calculateScaleUpLimitWithScalingRules. */
+        int scaleUpLimit(int current, Rules rules) {
+            if ("Disabled".equals(rules.selectPolicy)) {
+                steps.add("scaleUp selectPolicy Disabled: no scale-up");
+                return current;
+            }
+            boolean minPolicy = "Min".equals(rules.selectPolicy);
+            int result = minPolicy ? Integer.MAX_VALUE : Integer.MIN_VALUE;
+            IntBinaryOperator pick = minPolicy ? Math::min : Math::max;
+            for (HPAScalingPolicy policy : rules.policies) {
+                int added = changeInPeriod(policy.getPeriodSeconds(), upEvents);
+                int deleted = changeInPeriod(policy.getPeriodSeconds(), downEvents);
+                int start = current - added + deleted;
+                int proposed = "Pods".equals(policy.getType())
+                        ? start + policy.getValue()
+                        : (int) Math.ceil((double) start * (1 + (double) policy.getValue() / 100));
+                steps.add("  " + describe(policy) + ": period start " + current + " - " + added + " added + " + deleted + " removed = " + start + ", allows " + proposed);
+                result = pick.applyAsInt(result, proposed);
+            }
+            return result;
+        }
+
+        /** 9.6 calculateScaleDownLimitWithBehaviors. */
+        int scaleDownLimit(int current, Rules rules) {
+            if ("Disabled".equals(rules.selectPolicy)) {
+                steps.add("scaleDown selectPolicy Disabled: no scale-down");
+                return current;
+            }
+            boolean minPolicy = "Min".equals(rules.selectPolicy);
+            int result = minPolicy ? Integer.MIN_VALUE : Integer.MAX_VALUE;
+            IntBinaryOperator pick = minPolicy ? Math::max : Math::min;
+            for (HPAScalingPolicy policy : rules.policies) {
+                int added = changeInPeriod(policy.getPeriodSeconds(), upEvents);
+                int deleted = changeInPeriod(policy.getPeriodSeconds(), downEvents);
+                int start = current - added + deleted;
+                int proposed = "Pods".equals(policy.getType())
+                        ? start - policy.getValue()
+                        : (int) ((double) start * (1 - (double) policy.getValue() / 100));
+                steps.add("  " + describe(policy) + ": period start " + current + " - " + added + " added + " + deleted + " removed = " + start + ", allows down to " + proposed);
+                result = pick.applyAsInt(result, proposed);
+            }
+            return result;
+        }
+
+        /** 9.7 getReplicasChangePerPeriod: events strictly younger than the period. */
+        int changeInPeriod(int periodSeconds, List<Snapshot.ScaleEvent> events) {
+            Instant cutoff = now.minusSeconds(periodSeconds);
+            int sum = 0;
+            for (Snapshot.ScaleEvent e : events) if (e.timestamp().isAfter(cutoff)) sum += e.replicaChange();
+            return sum;
+        }
+
+        // ----------------------------------------------------------------------------- section 10 (state)
+
+        private void storeRecommendation(int reuseIndex, int proposal) {
+            Snapshot.Recommendation rec = new Snapshot.Recommendation(proposal, now);
+            if (reuseIndex >= 0) recommendations.set(reuseIndex, rec);
+            else recommendations.add(rec);
+        }
+
+        /** 10.2 storeScaleEvent: only with behavior, only after a rescale. */
+        private void storeScaleEvent(HorizontalPodAutoscalerBehavior behavior, int prev, int next) {
+            if (behavior == null) return;
+            boolean up = next > prev;
+            List<Snapshot.ScaleEvent> events = up ? upEvents : downEvents;
+            Rules rules = rules(up ? behavior.getScaleUp() : behavior.getScaleDown(), up);
+            int longest = rules.policies.stream().mapToInt(HPAScalingPolicy::getPeriodSeconds).max().orElse(0);
+            Instant cutoff = now.minusSeconds(longest);
+            int lastOutdated = -1;
+            for (int i = 0; i < events.size(); i++) {
+                Snapshot.ScaleEvent e = events.get(i);
+                if (e.timestamp().isBefore(cutoff) && !e.outdated()) events.set(i, e = new Snapshot.ScaleEvent(e.replicaChange(), e.timestamp(), true));
+                if (e.outdated()) lastOutdated = i;
+            }
+            Snapshot.ScaleEvent event = new Snapshot.ScaleEvent(up ? next - prev : prev - next, now, false);
+            if (lastOutdated >= 0) events.set(lastOutdated, event);
+            else events.add(event);
+        }
+
+        // ----------------------------------------------------------------------------- conditions (section 11)
+
+        void setCondition(String type, String status, String reason, String message) {
+            HorizontalPodAutoscalerCondition existing = conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+            if (existing == null) {
+                existing = new HorizontalPodAutoscalerCondition();
+                existing.setType(type);
+                conditions.add(existing);
+            }
+            if (!status.equals(existing.getStatus())) existing.setLastTransitionTime(now.toString());
+            existing.setStatus(status);
+            existing.setReason(reason);
+            existing.setMessage(message);
+        }
+
+        static HorizontalPodAutoscalerCondition condition(String type, String status, String reason, String message) {
+            HorizontalPodAutoscalerCondition c = new HorizontalPodAutoscalerCondition();
+            c.setType(type);
+            c.setStatus(status);
+            c.setReason(reason);
+            c.setMessage(message);
+            return c;
+        }
+
+        private static String seconds(Duration d) { return d.getSeconds() + "s"; }
+
+        private static String describe(HPAScalingPolicy p) {
+            return p.getType() + " " + p.getValue() + (("Percent".equals(p.getType())) ? "%" : "") + " per " + p.getPeriodSeconds() + "s";
+        }
+
+        private static String describe(List<HPAScalingPolicy> policies) {
+            return "[" + String.join(", ", policies.stream().map(Sync::describe).toList()) + "]";
+        }
+    }
+
+    // =============================================================================================
+    // GetResourceReplicas and its helpers (sections 3 to 5) for one Utilization metric.
+
+    record Proposal(int replicas, int utilization, long rawAverage) {}
+
+    record PodSample(long value, Instant timestamp, Duration window) {}
+
+    private static final class ReplicaCalculator {
+        /** An error the controller reports for this metric (the message is the controller's). */
+        static final class MetricError extends Exception {
+            MetricError(String message) { super(message); }
+        }
+
+        final Sync sync;
+        final String resource;
+        final String container;
+        final int target;
+
+        ReplicaCalculator(Sync sync, String resource, String container, int target) {
+            this.sync = sync;
+            this.resource = resource;
+            this.container = container;
+            this.target = target;
+        }
+
+        Proposal getResourceReplicas(int currentReplicas) throws MetricError {
+            Snapshot s = sync.s;
+            List<String> steps = sync.steps;
+            Map<String, PodSample> metrics;
+            try {
+                metrics = podMetrics(s.podMetrics());
+            } catch (MetricError e) {
+                throw new MetricError("unable to get metrics for resource " + resource + ": " + e.getMessage());
+            }
+            if (s.pods().isEmpty()) throw new MetricError("no pods returned by selector while calculating replica count");
+
+            // section 4: groupPods
+            int readyPodCount = 0;
+            Set<String> unready = new LinkedHashSet<>(), missing = new LinkedHashSet<>(), ignored = new LinkedHashSet<>();
+            boolean cpu = "cpu".equals(resource);
+            for (Pod pod : s.pods()) {
+                String name = pod.getMetadata().getName();
+                String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+                if (pod.getMetadata().getDeletionTimestamp() != null || "Failed".equals(phase)) {
+                    ignored.add(name);
+                    steps.add("pod " + name + ": ignored (" + (pod.getMetadata().getDeletionTimestamp() != null ? "being deleted" : "Failed") + ")");
+                    continue;
+                }
+                if ("Pending".equals(phase)) {
+                    unready.add(name);
+                    steps.add("pod " + name + ": unready (Pending)");
+                    continue;
+                }
+                PodSample sample = metrics.get(name);
+                if (sample == null) {
+                    missing.add(name);
+                    steps.add("pod " + name + ": no metric sample (missing)");
+                    continue;
+                }
+                if (cpu) {
+                    String why = cpuUnreadyReason(pod, sample);
+                    if (why != null) {
+                        unready.add(name);
+                        steps.add("pod " + name + ": sample " + sample.value + "m set aside as unready: " + why);
+                        continue;
+                    }
+                }
+                readyPodCount++;
+                steps.add("pod " + name + ": ready, uses " + sample.value + "m");
+            }
+            for (String name : ignored) metrics.remove(name);
+            for (String name : unready) metrics.remove(name);
+            if (metrics.isEmpty()) throw new MetricError("did not receive metrics for targeted pods (pods might be unready)");
+
+            Map<String, Long> requests = podRequests(s.pods());
+            Ratio first = ratio(metrics, requests);
+            steps.add(resource + " utilization over the " + readyPodCount + " ready pod(s): " + first.metricsTotal + "m x 100 / " + first.requestsTotal
+                    + "m requested = " + first.utilization + "% (integer); ratio " + first.utilization + "/" + target + " = " + first.usageRatio);
+
+            boolean scaleUpWithUnready = !unready.isEmpty() && first.usageRatio > 1.0;
+            if (!scaleUpWithUnready && missing.isEmpty()) {
+                if (Math.abs(1.0 - first.usageRatio) <= sync.flags.tolerance()) {
+                    steps.add("|1 - " + first.usageRatio + "| <= tolerance " + sync.flags.tolerance() + ": proposal = current = " + currentReplicas);
+                    return new Proposal(currentReplicas, first.utilization, first.rawAverage);
+                }
+                int replicas = (int) Math.ceil(first.usageRatio * (double) readyPodCount);
+                steps.add("proposal = ceil(" + first.usageRatio + " x " + readyPodCount + " ready) = " + replicas);
+                return new Proposal(replicas, first.utilization, first.rawAverage);
+            }
+
+            if (!missing.isEmpty()) {
+                if (first.usageRatio < 1.0) {
+                    long fallback = Math.max(100, target);
+                    for (String name : missing) metrics.put(name, new PodSample(requests.get(name) * fallback / 100, Snapshot.GO_ZERO_TIME, Duration.ZERO));
+                    steps.add("scale-down: " + missing.size() + " pod(s) without metrics count as " + fallback + "% of their request");
+                } else if (first.usageRatio > 1.0) {
+                    for (String name : missing) metrics.put(name, new PodSample(0, Snapshot.GO_ZERO_TIME, Duration.ZERO));
+                    steps.add("scale-up: " + missing.size() + " pod(s) without metrics count as 0%");
+                }
+            }
+            if (scaleUpWithUnready) {
+                for (String name : unready) metrics.put(name, new PodSample(0, Snapshot.GO_ZERO_TIME, Duration.ZERO));
+                steps.add("scale-up: " + unready.size() + " unready pod(s) count as 0%");
+            } else if (!unready.isEmpty()) {
+                steps.add("not a scale-up: the " + unready.size() + " unready pod(s) are left out");
+            }
+            Ratio second = ratio(metrics, requests);
+            steps.add("second pass over " + metrics.size() + " entries: " + second.metricsTotal + "m x 100 / " + second.requestsTotal + "m = "
+                    + second.utilization + "%; ratio " + second.usageRatio);
+            if (Math.abs(1.0 - second.usageRatio) <= sync.flags.tolerance()
+                    || (first.usageRatio < 1.0 && second.usageRatio > 1.0)
+                    || (first.usageRatio > 1.0 && second.usageRatio < 1.0)) {
+                steps.add("the new ratio is within tolerance or flips the direction: proposal = current = " + currentReplicas);
+                return new Proposal(currentReplicas, first.utilization, first.rawAverage);
+            }
+            int replicas = (int) Math.ceil(second.usageRatio * (double) metrics.size());
+            if ((second.usageRatio < 1.0 && replicas > currentReplicas) || (second.usageRatio > 1.0 && replicas < currentReplicas)) {
+                steps.add("ceil(" + second.usageRatio + " x " + metrics.size() + ") = " + replicas + " would reverse the direction: proposal = current = " + currentReplicas);
+                return new Proposal(currentReplicas, first.utilization, first.rawAverage);
+            }
+            steps.add("proposal = ceil(" + second.usageRatio + " x " + metrics.size() + ") = " + replicas);
+            return new Proposal(replicas, first.utilization, first.rawAverage);
+        }
+
+        /** The CPU readiness rules of groupPods; null when the sample counts. */
+        private String cpuUnreadyReason(Pod pod, PodSample sample) {
+            PodCondition ready = pod.getStatus() == null || pod.getStatus().getConditions() == null ? null
+                    : pod.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType())).findFirst().orElse(null);
+            if (ready == null || pod.getStatus().getStartTime() == null) return "no Ready condition or no start time";
+            Instant start = Snapshot.time(pod.getStatus().getStartTime(), "startTime");
+            Instant transition = Snapshot.optionalTime(ready.getLastTransitionTime(), "lastTransitionTime");
+            boolean notReady = "False".equals(ready.getStatus());
+            if (start.plus(sync.flags.cpuInitializationPeriod()).isAfter(sync.now)) {
+                if (notReady) return "not Ready during the CPU initialization period";
+                if (sample.timestamp.isBefore(transition.plus(sample.window))) {
+                    return "during the CPU initialization period the sample (" + sample.timestamp + ", window " + sample.window.getSeconds()
+                            + "s) may cover time before it became Ready (" + transition + ")";
+                }
+                return null;
+            }
+            if (notReady && start.plus(sync.flags.initialReadinessDelay()).isAfter(transition)) {
+                return "not Ready and never ready since start (last transition within the initial readiness delay)";
+            }
+            return null;
+        }
+
+        /** getPodMetrics / getContainerMetrics (section 3); a later sample of the same pod replaces an earlier one. */
+        private Map<String, PodSample> podMetrics(List<PodMetrics> raw) throws MetricError {
+            if (raw.isEmpty()) throw new MetricError("no metrics returned from resource metrics API");
+            Map<String, PodSample> result = new LinkedHashMap<>();
+            for (PodMetrics m : raw) {
+                String name = m.getMetadata().getName();
+                Instant timestamp = Snapshot.optionalTime(m.getTimestamp(), "timestamp");
+                Duration window = m.getWindow() == null || m.getWindow().getDuration() == null ? Duration.ZERO : m.getWindow().getDuration();
+                List<ContainerMetrics> containers = m.getContainers() == null ? List.of() : m.getContainers();
+                if (!container.isEmpty()) {
+                    ContainerMetrics c = containers.stream().filter(x -> container.equals(x.getName())).findFirst().orElse(null);
+                    if (c == null) {
+                        throw new MetricError("failed to get container metrics: container " + container + " not present in metrics for pod "
+                                + m.getMetadata().getNamespace() + "/" + name);
+                    }
+                    Quantity usage = c.getUsage() == null ? null : c.getUsage().get(resource);
+                    if (usage != null) result.put(name, new PodSample(Snapshot.milli(usage, "usage"), timestamp, window));
+                    continue;
+                }
+                boolean missing = containers.isEmpty();
+                long sum = 0;
+                for (ContainerMetrics c : containers) {
+                    Quantity usage = c.getUsage() == null ? null : c.getUsage().get(resource);
+                    if (usage == null) { missing = true; break; }
+                    sum += Snapshot.milli(usage, "usage");
+                }
+                if (!missing) result.put(name, new PodSample(sum, timestamp, window));
+            }
+            return result;
+        }
+
+        /** calculatePodRequests (section 5.1): every pod in the list, containers plus restartable init containers. */
+        private Map<String, Long> podRequests(List<Pod> pods) throws MetricError {
+            Map<String, Long> requests = new LinkedHashMap<>();
+            for (Pod pod : pods) {
+                long sum = 0;
+                List<Container> containers = new ArrayList<>();
+                if (pod.getSpec() != null && pod.getSpec().getContainers() != null) containers.addAll(pod.getSpec().getContainers());
+                if (pod.getSpec() != null && pod.getSpec().getInitContainers() != null) {
+                    for (Container c : pod.getSpec().getInitContainers()) if ("Always".equals(c.getRestartPolicy())) containers.add(c);
+                }
+                for (Container c : containers) {
+                    if (!container.isEmpty() && !container.equals(c.getName())) continue;
+                    Quantity request = c.getResources() == null || c.getResources().getRequests() == null ? null : c.getResources().getRequests().get(resource);
+                    if (request == null) {
+                        throw new MetricError("missing request for " + resource + " in container " + c.getName() + " of Pod " + pod.getMetadata().getName());
+                    }
+                    sum += Snapshot.milli(request, "request");
+                }
+                requests.put(pod.getMetadata().getName(), sum);
+            }
+            return requests;
+        }
+
+        record Ratio(double usageRatio, int utilization, long rawAverage, long metricsTotal, long requestsTotal) {}
+
+        /** GetResourceUtilizationRatio (section 5.2): the ratio is taken from the truncated integer percent. */
+        private Ratio ratio(Map<String, PodSample> metrics, Map<String, Long> requests) throws MetricError {
+            long metricsTotal = 0, requestsTotal = 0;
+            int entries = 0;
+            for (Map.Entry<String, PodSample> e : metrics.entrySet()) {
+                Long request = requests.get(e.getKey());
+                if (request == null) continue;
+                metricsTotal += e.getValue().value;
+                requestsTotal += request;
+                entries++;
+            }
+            if (requestsTotal == 0) throw new MetricError("no metrics returned matched known pods");
+            int utilization = (int) ((metricsTotal * 100) / requestsTotal);
+            return new Ratio((double) utilization / (double) target, utilization, metricsTotal / entries, metricsTotal, requestsTotal);
+        }
+    }
+}
