@@ -40,6 +40,7 @@ final class LocalReplicas implements AutoCloseable {
         final AtomicInteger outstanding = new AtomicInteger(); // requests the Service has sent and not yet seen answered
         volatile State state = State.starting;
         volatile Instant readySince;
+        volatile Duration cpuAtReady; // the CPU the process had used when it became ready (its start-up cost)
 
         Replica(String name, int port, Process process, Path log, Instant started) {
             this.name = name; this.port = port; this.process = process; this.log = log; this.started = started;
@@ -125,6 +126,7 @@ final class LocalReplicas implements AutoCloseable {
         while (replica.state == State.starting && replica.process.isAlive()) {
             try {
                 if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    replica.cpuAtReady = replica.cpuTime();
                     replica.readySince = clock.instant();
                     replica.state = State.ready;
                     return;

@@ -94,6 +94,12 @@ final class Timeline {
 
     List<Sample> samples() { return List.copyOf(samples); }
 
+    /** The newest sample, or null before the first. */
+    Sample last() {
+        List<Sample> now = samples;
+        try { return now.isEmpty() ? null : now.get(now.size() - 1); } catch (IndexOutOfBoundsException e) { return null; }
+    }
+
     Instant start() { return samples.isEmpty() ? Instant.now() : samples.get(0).time(); }
 
     // ---- CSV ----

@@ -1,0 +1,239 @@
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
+import io.fabric8.kubernetes.api.model.autoscaling.v1.ScaleBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerCondition;
+import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
+import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetricsBuilder;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The local mode's controller loop: every sync period it measures each replica's CPU from the
+ * operating system, turns it into the Kubernetes objects the HPA controller reads (pods with their CPU
+ * request and Ready condition, pod metrics, the target's Scale), asks {@link HpaEngine} for the replica
+ * count exactly as kube-controller-manager computes it, and starts or removes replica processes.
+ */
+final class LocalAutoscaler {
+    /** The load the Service carries right now, when known (for the table, the timeline and the dashboard). */
+    record Load(Double rps, Double p99Ms) {
+        static final Load UNKNOWN = new Load(null, null);
+    }
+
+    private final LocalReplicas replicas;
+    private final HorizontalPodAutoscaler hpa;
+    private final Quantity cpuRequest;
+    private final HpaEngine.Flags flags;
+    private final Clock clock;
+    private final Timeline timeline;
+    private final Supplier<Load> load;
+    private final Consumer<String> events;
+    private final Map<String, CpuMark> marks = new HashMap<>();
+    private final int minReplicas, maxReplicas, targetUtilization;
+    private Snapshot.History history; // null until the first sync: the controller seeing the HPA for the first time
+    private volatile int desired;
+    private volatile HpaEngine.Decision lastDecision;
+    private volatile Map<String, Integer> lastCpuPercent = Map.of();
+
+    private record CpuMark(Duration cpu, Instant at) {}
+
+    LocalAutoscaler(LocalReplicas replicas, HorizontalPodAutoscaler hpa, Quantity cpuRequest, HpaEngine.Flags flags, Clock clock,
+                    Timeline timeline, Supplier<Load> load, Consumer<String> events) {
+        this.replicas = replicas;
+        this.hpa = hpa;
+        this.cpuRequest = cpuRequest;
+        this.flags = flags;
+        this.clock = clock;
+        this.timeline = timeline;
+        this.load = load;
+        this.events = events;
+        this.minReplicas = hpa.getSpec().getMinReplicas() == null ? 1 : hpa.getSpec().getMinReplicas();
+        this.maxReplicas = hpa.getSpec().getMaxReplicas();
+        this.targetUtilization = hpa.getSpec().getMetrics().stream()
+                .filter(m -> m.getResource() != null && "cpu".equals(m.getResource().getName()))
+                .map(m -> m.getResource().getTarget().getAverageUtilization()).findFirst().orElse(80);
+        this.desired = minReplicas;
+    }
+
+    /** Starts the Deployment's initial replicas (minReplicas, as after `kubectl apply` of a fresh HPA). */
+    void start() throws java.io.IOException {
+        scaleTo(desired, "initial replicas (minReplicas " + minReplicas + ")");
+    }
+
+    /** One sync of the HPA controller, against real processes. */
+    HpaEngine.Decision sync() throws java.io.IOException {
+        Instant now = clock.instant();
+        List<LocalReplicas.Replica> live = replicas.list();
+        List<PodView> views = new ArrayList<>();
+        Map<String, Integer> cpuPercent = new HashMap<>();
+        for (LocalReplicas.Replica r : live) {
+            PodView view = measure(r, now);
+            views.add(view);
+            if (view.milliCpu() != null) cpuPercent.put(r.name, (int) (view.milliCpu() * 100 / Math.max(1, millicores(cpuRequest))));
+        }
+        marks.keySet().retainAll(live.stream().map(r -> r.name).toList());
+        lastCpuPercent = Map.copyOf(cpuPercent);
+
+        HpaEngine.Decision decision = HpaEngine.decide(snapshot(now, hpa, desired, cpuRequest, views, history), flags);
+        history = decision.nextHistory();
+        lastDecision = decision;
+
+        List<String> happened = new ArrayList<>();
+        if (decision.desiredReplicas() != desired) {
+            String reason = reasonFor(decision);
+            happened.add("New size: " + decision.desiredReplicas() + "; reason: " + reason);
+            scaleTo(decision.desiredReplicas(), reason);
+        } else if (decision.error() != null) {
+            happened.add("FailedGetResourceMetric: " + decision.error());
+        }
+        happened.forEach(events);
+        record(now, decision, happened);
+        return decision;
+    }
+
+    /** A replica at one sync: its state, and its CPU over the window since the previous sync (null: no sample yet). */
+    record PodView(String name, LocalReplicas.State state, Instant started, Instant readySince, Long milliCpu, Duration window) {}
+
+    /**
+     * The objects the HPA controller reads, built from local state (pure: no processes, no clock): the HPA
+     * with its status, the target's Scale (spec = the Deployment's replicas, status = replicas that exist),
+     * one Pod per replica (draining ones carry a deletionTimestamp, so the controller ignores them), and
+     * PodMetrics for the replicas that have a sample.
+     */
+    static Snapshot snapshot(Instant now, HorizontalPodAutoscaler hpa, int desired, Quantity cpuRequest, List<PodView> views, Snapshot.History history) {
+        List<Pod> pods = new ArrayList<>();
+        List<PodMetrics> metrics = new ArrayList<>();
+        for (PodView v : views) {
+            pods.add(pod(v, now, cpuRequest));
+            if (v.milliCpu() != null) {
+                metrics.add(new PodMetricsBuilder().withNewMetadata().withName(v.name()).withNamespace("ml-demo").endMetadata()
+                        .withTimestamp(now.toString()).withWindow(new io.fabric8.kubernetes.api.model.Duration(v.window()))
+                        .addNewContainer().withName("model-server").withUsage(Map.of("cpu", new Quantity(v.milliCpu() + "m"))).endContainer().build());
+            }
+        }
+        long existing = views.stream().filter(v -> v.state() != LocalReplicas.State.draining).count();
+        Scale scale = new ScaleBuilder().withNewMetadata().withName("model-server").withNamespace("ml-demo").endMetadata()
+                .withNewSpec().withReplicas(desired).endSpec()
+                .withNewStatus().withReplicas((int) existing).withSelector("app.kubernetes.io/name=model-server").endStatus().build();
+        HorizontalPodAutoscaler current = new HorizontalPodAutoscalerBuilder(hpa)
+                .withNewStatus().withCurrentReplicas(desired).withDesiredReplicas(desired).endStatus().build();
+        return new Snapshot(now, current, scale, pods, metrics, history);
+    }
+
+    /** Records the current state without a decision (between syncs), e.g. a replica that became ready. */
+    void recordState() {
+        record(clock.instant(), lastDecision, List.of());
+    }
+
+    private void record(Instant now, HpaEngine.Decision decision, List<String> happened) {
+        List<Timeline.Pod> pods = replicas.list().stream()
+                .map(r -> new Timeline.Pod(r.name, r.state.name(), lastCpuPercent.get(r.name))).toList();
+        Load l = load.get();
+        long current = replicas.list().stream().filter(r -> r.state != LocalReplicas.State.draining).count();
+        timeline.add(new Timeline.Sample(now, (int) current, desired, minReplicas, maxReplicas,
+                decision == null ? null : decision.currentUtilization(), targetUtilization, pods, l.rps(), l.p99Ms(), happened));
+    }
+
+    /** The reason the controller gives in its "New size" event, from the metric's direction. */
+    private String reasonFor(HpaEngine.Decision decision) {
+        if (decision.currentReplicas() > maxReplicas) return "Current number of replicas above Spec.MaxReplicas";
+        if (decision.currentReplicas() < minReplicas) return "Current number of replicas below Spec.MinReplicas";
+        String direction = decision.desiredReplicas() > decision.currentReplicas() ? "above" : "below";
+        return "cpu resource utilization (percentage of request) " + direction + " target";
+    }
+
+    /**
+     * Starts or removes replicas so that N exist. Like a ReplicaSet, it removes not-ready replicas first,
+     * then the most recently ready. Removal is graceful and runs in the background.
+     */
+    void scaleTo(int n, String reason) throws java.io.IOException {
+        desired = n;
+        List<LocalReplicas.Replica> active = replicas.list().stream().filter(r -> r.state != LocalReplicas.State.draining).toList();
+        for (int i = active.size(); i < n; i++) replicas.start();
+        if (active.size() > n) {
+            List<LocalReplicas.Replica> victims = active.stream()
+                    .sorted(Comparator.comparing((LocalReplicas.Replica r) -> r.state == LocalReplicas.State.ready)
+                            .thenComparing(r -> r.readySince == null ? Instant.MAX : r.readySince, Comparator.reverseOrder()))
+                    .limit(active.size() - n).toList();
+            for (LocalReplicas.Replica victim : victims) {
+                victim.state = LocalReplicas.State.draining; // out of the Service now; the process drains in the background
+                Thread t = new Thread(() -> replicas.remove(victim, Duration.ofSeconds(60)), victim.name + "-removal");
+                t.setDaemon(true);
+                t.start();
+            }
+        }
+    }
+
+    /**
+     * The replica's CPU since the last sync, as metrics-server would report it: usage in millicores over a
+     * window. For a ready replica the window never reaches back before it became ready, so start-up CPU
+     * is not charged to the first sample after readiness (the HPA would set such a sample aside).
+     */
+    private PodView measure(LocalReplicas.Replica r, Instant now) {
+        Duration cpu = r.cpuTime();
+        CpuMark mark = marks.get(r.name);
+        if (r.readySince != null && r.cpuAtReady != null && (mark == null || mark.at().isBefore(r.readySince))) {
+            mark = new CpuMark(r.cpuAtReady, r.readySince);
+        }
+        marks.put(r.name, new CpuMark(cpu, now));
+        if (mark == null || !now.isAfter(mark.at())) { // a first sight: no window yet, as metrics-server needs two scrapes
+            return new PodView(r.name, r.state, r.started, r.readySince, null, null);
+        }
+        Duration window = Duration.between(mark.at(), now);
+        long milli = Math.max(0, (cpu.toNanos() - mark.cpu().toNanos()) * 1000 / Math.max(1, window.toNanos()));
+        return new PodView(r.name, r.state, r.started, r.readySince, milli, window);
+    }
+
+    /** The replica as the v1 Pod the controller would see. */
+    private static Pod pod(PodView v, Instant now, Quantity cpuRequest) {
+        ObjectMeta meta = new ObjectMetaBuilder().withName(v.name()).withNamespace("ml-demo")
+                .withLabels(Map.of("app.kubernetes.io/name", "model-server"))
+                .withDeletionTimestamp(v.state() == LocalReplicas.State.draining ? now.toString() : null).build();
+        boolean ready = v.state() == LocalReplicas.State.ready;
+        Instant transition = ready && v.readySince() != null ? v.readySince() : v.started();
+        return new PodBuilder().withMetadata(meta)
+                .withNewSpec().addToContainers(new ContainerBuilder().withName("model-server")
+                        .withNewResources().addToRequests("cpu", cpuRequest).endResources().build()).endSpec()
+                .withNewStatus().withPhase("Running").withStartTime(v.started().toString())
+                .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").withLastTransitionTime(transition.toString()).endCondition()
+                .endStatus().build();
+    }
+
+    static long millicores(Quantity q) {
+        return Quantity.getAmountInBytes(q).multiply(BigDecimal.valueOf(1000)).longValue();
+    }
+
+    Timeline.Sample timelineLast() { return timeline.last(); }
+
+    int desired() { return desired; }
+    int minReplicas() { return minReplicas; }
+    int maxReplicas() { return maxReplicas; }
+    int targetUtilization() { return targetUtilization; }
+    HpaEngine.Decision lastDecision() { return lastDecision; }
+    Map<String, Integer> lastCpuPercent() { return lastCpuPercent; }
+
+    /** The reason of the ScalingLimited or AbleToScale condition, for the table. */
+    static String conditionReason(HpaEngine.Decision d) {
+        if (d == null) return "";
+        HorizontalPodAutoscalerCondition limited = d.condition("ScalingLimited");
+        if (limited != null && "True".equals(limited.getStatus())) return limited.getReason();
+        HorizontalPodAutoscalerCondition able = d.condition("AbleToScale");
+        return able == null ? "" : able.getReason();
+    }
+}

@@ -1,0 +1,351 @@
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingRulesBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBehaviorBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.MappingIterator;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+/**
+ * `demo.java local`: the whole autoscaling loop on one machine, no cluster. Replicas are real
+ * predict-server processes behind a local Service on localhost:8000; every sync period their CPU is
+ * read from the operating system and the HPA algorithm (HpaEngine) decides how many there should be,
+ * with the settings of manifests/hpa.yaml and manifests/model-server.yaml.
+ */
+@Command(name = "local", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the autoscaling demo on this machine: real server replicas, real CPU, the HPA algorithm as Kubernetes computes it.", "",
+                "It reads manifests/hpa.yaml (min/max, CPU target, behavior) and manifests/model-server.yaml (env, CPU request):",
+                "edit them (e.g. averageUtilization: 80) and the local run changes, like `kubectl patch` on a cluster."},
+        footer = {"", "Examples:",
+                "  ./jbang demo@. local --load                         the full arc 1 -> 5 -> 1 (about 7 minutes: hpa.yaml waits 300 s before scaling down)",
+                "  ./jbang demo@. local --load --scale-down-window 30s --sync-period 5s   a faster arc for a live demo",
+                "  ./jbang demo@. local                                 replicas and the Service only; drive load yourself:",
+                "  ./jbang loadgen@. --rate 6 -d 2m",
+                "", "Exit codes: 0 done (or stopped with Ctrl+C), 1 the run failed (a replica or the Service could not start), 2 bad option or manifest."})
+class LocalCommand implements Callable<Integer> {
+    static final String DEFAULT_PROFILE = "20s:6,100s:6,10s:0";
+
+    @Option(names = "--manifests", defaultValue = "manifests", description = "folder with hpa.yaml and model-server.yaml (default ${DEFAULT-VALUE})")
+    Path manifests;
+    @Option(names = "--port", defaultValue = "8000", description = "port of the local Service on localhost (default ${DEFAULT-VALUE})")
+    int port;
+    @Option(names = "--load", arity = "0..1", fallbackValue = DEFAULT_PROFILE, paramLabel = "STAGES",
+            description = "drive load in this process, in loadgen's --stages format, targets in requests/s (open loop). Without STAGES: ${FALLBACK-VALUE}, which ramps up, holds, and stops, so one run shows scale-up and scale-down")
+    String load;
+    @Option(names = "--sync-period", defaultValue = "15s", converter = DurationConverter.class, description = "how often the HPA syncs (kube-controller-manager: 15s) (default ${DEFAULT-VALUE})")
+    Duration syncPeriod;
+    @Option(names = "--scale-down-window", converter = DurationConverter.class, description = "override behavior.scaleDown.stabilizationWindowSeconds of hpa.yaml (300 s there)")
+    Duration scaleDownWindow;
+    @Option(names = "--cpu-request", description = "override the container's CPU request (default: 200m, so that 5 replicas fit the CPUs of a laptop; the Deployment's own request is shown at start)")
+    String cpuRequest;
+    @Option(names = "--target", description = "override the CPU target of hpa.yaml, in percent of the request")
+    Integer target;
+    @Option(names = "--max-duration", defaultValue = "20m", converter = DurationConverter.class, description = "stop after this long in any case (default ${DEFAULT-VALUE})")
+    Duration maxDuration;
+    @Option(names = "--runs", defaultValue = "runs", description = "folder for run folders (replica logs, timeline.csv, chart.svg) (default ${DEFAULT-VALUE})")
+    Path runs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = new PrintStream(System.out, true);
+        Workload workload;
+        try {
+            workload = Workload.read(manifests);
+        } catch (IllegalArgumentException e) {
+            System.err.println("local: " + e.getMessage());
+            return 2;
+        }
+        HorizontalPodAutoscaler hpa = workload.hpa;
+        if (target != null) hpa = withTarget(hpa, target);
+        if (scaleDownWindow != null) hpa = withScaleDownWindow(hpa, scaleDownWindow);
+        Quantity request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
+        if (LocalAutoscaler.millicores(request) <= 0) {
+            System.err.println("local: --cpu-request must be a positive CPU quantity such as 200m or 0.5, not '" + cpuRequest + "'");
+            return 2;
+        }
+        List<LoadSchedule.Stage> stages = null;
+        if (load != null) {
+            try {
+                stages = LoadSchedule.parseStages(load);
+            } catch (IllegalArgumentException e) {
+                System.err.println("local: --load: " + e.getMessage());
+                return 2;
+            }
+        }
+        LocalRun run = new LocalRun(workload, hpa, request, syncPeriod, stages, load, maxDuration, runs, port, out);
+        return run.call();
+    }
+
+    static HorizontalPodAutoscaler withTarget(HorizontalPodAutoscaler hpa, int percent) {
+        HorizontalPodAutoscaler copy = new HorizontalPodAutoscalerBuilder(hpa).build();
+        copy.getSpec().getMetrics().stream().filter(m -> m.getResource() != null && "cpu".equals(m.getResource().getName()))
+                .forEach(m -> m.getResource().getTarget().setAverageUtilization(percent));
+        return copy;
+    }
+
+    static HorizontalPodAutoscaler withScaleDownWindow(HorizontalPodAutoscaler hpa, Duration window) {
+        HorizontalPodAutoscalerBuilder b = new HorizontalPodAutoscalerBuilder(hpa);
+        var behavior = hpa.getSpec().getBehavior() == null ? new HorizontalPodAutoscalerBehaviorBuilder().build() : hpa.getSpec().getBehavior();
+        var down = behavior.getScaleDown() == null ? new HPAScalingRulesBuilder().build() : behavior.getScaleDown();
+        down = new HPAScalingRulesBuilder(down).withStabilizationWindowSeconds((int) window.getSeconds()).build();
+        return b.editSpec().withBehavior(new HorizontalPodAutoscalerBehaviorBuilder(behavior).withScaleDown(down).build()).endSpec().build();
+    }
+
+    /** What the local mode takes from the manifests: the HPA, and the server container's env and CPU request. */
+    record Workload(HorizontalPodAutoscaler hpa, Map<String, String> env, Quantity deploymentCpuRequest) {
+        static Workload read(Path dir) {
+            HorizontalPodAutoscaler hpa = only(dir.resolve("hpa.yaml"), "HorizontalPodAutoscaler", HorizontalPodAutoscaler.class);
+            Deployment deployment = only(dir.resolve("model-server.yaml"), "Deployment", Deployment.class);
+            if (hpa.getSpec() == null || hpa.getSpec().getMaxReplicas() == null) throw new IllegalArgumentException(dir.resolve("hpa.yaml") + ": spec.maxReplicas is required");
+            Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+            Map<String, String> env = new LinkedHashMap<>();
+            if (container.getEnv() != null) {
+                for (EnvVar v : container.getEnv()) if (v.getValue() != null) env.put(v.getName(), v.getValue());
+            }
+            Quantity request = container.getResources() == null || container.getResources().getRequests() == null ? null : container.getResources().getRequests().get("cpu");
+            return new Workload(hpa, env, request);
+        }
+
+        private static <T> T only(Path file, String kind, Class<T> type) {
+            if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no " + file + "; give the folder of the manifests with --manifests");
+            try (MappingIterator<JsonNode> docs = Snapshot.YAML.readerFor(JsonNode.class).readValues(Files.readString(file))) {
+                while (docs.hasNext()) {
+                    JsonNode doc = docs.next();
+                    if (doc != null && kind.equals(doc.path("kind").asString(""))) return Snapshot.JSON.treeToValue(doc, type);
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException(file + ": not valid YAML for Kubernetes objects: " + e.getMessage());
+            }
+            throw new IllegalArgumentException(file + " has no " + kind);
+        }
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override public Duration convert(String text) {
+            Duration d = LoadDurations.parseOrNull(text);
+            if (d == null || d.isNegative() || d.isZero()) throw new CommandLine.TypeConversionException("'" + text + "' is not a duration such as 500ms, 15s, 5m or 1h");
+            return d;
+        }
+    }
+}
+
+/** One local run: start, sync, show, stop; then the summary, the CSV and the chart. */
+final class LocalRun implements Callable<Integer> {
+    private final LocalCommand.Workload workload;
+    private final HorizontalPodAutoscaler hpa;
+    private final Quantity request;
+    private final Duration syncPeriod;
+    private final List<LoadSchedule.Stage> stages;
+    private final String loadSpec;
+    private final Duration maxDuration;
+    private final Path runs;
+    private final int port;
+    private final PrintStream out;
+    private final Timeline timeline = new Timeline();
+    private final AtomicReference<LoadStats> latestLoad = new AtomicReference<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Clock clock = Clock.systemUTC();
+
+    LocalRun(LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, Duration syncPeriod, List<LoadSchedule.Stage> stages,
+             String loadSpec, Duration maxDuration, Path runs, int port, PrintStream out) {
+        this.workload = workload; this.hpa = hpa; this.request = request; this.syncPeriod = syncPeriod; this.stages = stages; this.loadSpec = loadSpec;
+        this.maxDuration = maxDuration; this.runs = runs; this.port = port; this.out = out;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path runDir = LocalReplicas.newRunDir(runs);
+        Map<String, String> env = new LinkedHashMap<>(workload.env());
+        env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
+        out.println("local: building scripts/predict-server.java once with JBang ...");
+        List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
+        HpaEngine.Flags flags = HpaEngine.Flags.DEFAULTS;
+
+        try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock);
+             LocalService service = new LocalService(replicas)) {
+            try {
+                service.start("127.0.0.1", port);
+            } catch (RuntimeException e) {
+                System.err.println("local: the Service cannot listen on localhost:" + port + " (" + rootMessage(e) + "). Fix: stop what uses it, or pass --port with a free port.");
+                return 1;
+            }
+            LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, flags, clock, timeline, this::load, this::event);
+            printIntro(runDir, autoscaler, service);
+            Thread hook = new Thread(stopped::countDown);
+            Runtime.getRuntime().addShutdownHook(hook);
+
+            autoscaler.start();
+            LoadEngine engine = null;
+            CompletableFuture<LoadSummary> loadDone = null;
+            Instant start = clock.instant(), loadStart = null, loadEnd = null, firstScaleUp = null, backAtMin = null;
+            int maxSeen = autoscaler.desired();
+            LocalTable table = new LocalTable(out, autoscaler);
+            Instant nextSync = start.plus(syncPeriod);
+            boolean waitForReady = true;
+            while (stopped.getCount() > 0) {
+                Instant now = clock.instant();
+                if (now.isAfter(start.plus(maxDuration))) { out.println("local: --max-duration " + LoadDurations.format(maxDuration) + " reached"); break; }
+                // Load starts once the first replica is ready, as a load test starts after `kubectl rollout status`.
+                if (waitForReady && replicas.list().stream().anyMatch(LocalReplicas.Replica::routable)) {
+                    waitForReady = false;
+                    if (stages != null) {
+                        engine = new LoadEngine(new LoadConfig().url(service.uri("/predict")).rate(0).stages(stages).timeout(Duration.ofSeconds(30)));
+                        engine.onSecond(latestLoad::set);
+                        loadDone = engine.start();
+                        loadStart = now;
+                        event("load started: stages " + loadSpec + " (requests/s, open loop)");
+                    }
+                }
+                if (loadDone != null && loadEnd == null && loadDone.isDone()) {
+                    loadEnd = now;
+                    latestLoad.set(null);
+                    event("load finished: " + loadDone.join().responses() + " requests answered");
+                }
+                if (!now.isBefore(nextSync)) {
+                    HpaEngine.Decision d = autoscaler.sync();
+                    nextSync = nextSync.plus(syncPeriod);
+                    if (d.desiredReplicas() > d.currentReplicas() && firstScaleUp == null && loadStart != null) firstScaleUp = now;
+                    maxSeen = Math.max(maxSeen, autoscaler.desired());
+                    table.row(true);
+                } else {
+                    table.tick();
+                }
+                long settled = replicas.list().stream().filter(LocalReplicas.Replica::routable).count();
+                if (loadEnd != null && backAtMin == null && autoscaler.desired() == autoscaler.minReplicas() && settled == autoscaler.minReplicas()
+                        && replicas.list().size() == autoscaler.minReplicas()) {
+                    backAtMin = now;
+                    event("back at minReplicas " + autoscaler.minReplicas());
+                    break;
+                }
+                stopped.await(Math.min(1000, Math.max(50, Duration.between(clock.instant(), nextSync).toMillis())), TimeUnit.MILLISECONDS);
+            }
+            if (engine != null) engine.stop();
+            LoadSummary summary = loadDone == null ? null : loadDone.join();
+            try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException e) { /* already shutting down */ }
+            out.println();
+            out.println("local: stopping replicas ...");
+            replicas.close();
+            Path csv = runDir.resolve("timeline.csv"), chart = runDir.resolve("chart.svg");
+            timeline.writeCsv(csv);
+            timeline.writeChart(chart, "model-server-hpa (local mode)");
+            printSummary(summary, service, maxSeen, start, loadStart, firstScaleUp, loadEnd, backAtMin, csv, chart);
+        }
+        return 0;
+    }
+
+    private LocalAutoscaler.Load load() {
+        LoadStats s = latestLoad.get();
+        return s == null ? LocalAutoscaler.Load.UNKNOWN : new LocalAutoscaler.Load(s.rps(), Double.isNaN(s.p99Millis()) ? null : s.p99Millis());
+    }
+
+    private void event(String text) {
+        out.printf("%s  EVENT  %s%n", LocalTable.clock(clock.instant()), text);
+    }
+
+    private void printIntro(Path runDir, LocalAutoscaler a, LocalService service) {
+        var behavior = hpa.getSpec().getBehavior();
+        Integer downWindow = behavior == null || behavior.getScaleDown() == null ? null : behavior.getScaleDown().getStabilizationWindowSeconds();
+        out.printf("local: Service on %s -> replicas of scripts/predict-server.java (INFERENCE_MODE=%s, INFERENCE_MS=%s)%n", service.uri("/predict"),
+                workload.env().getOrDefault("INFERENCE_MODE", "cpu"), workload.env().getOrDefault("INFERENCE_MS", "100"));
+        out.printf("local: HPA min %d, max %d, target %d%% of a %s CPU request%s; sync every %s; scale-down window %s%n", a.minReplicas(), a.maxReplicas(),
+                a.targetUtilization(), request, workload.deploymentCpuRequest() == null || workload.deploymentCpuRequest().equals(request) ? ""
+                        : " (the Deployment requests " + workload.deploymentCpuRequest() + "; here " + request + ", so 5 replicas fit this machine)",
+                LoadDurations.format(syncPeriod), downWindow == null ? "300s (default)" : downWindow + "s");
+        if (downWindow == null || downWindow >= 120) out.println("local: scaling down waits for the stabilization window; pass --scale-down-window 30s to see it sooner");
+        out.println("local: run folder " + runDir.toAbsolutePath() + " (replica logs, timeline.csv, chart.svg)");
+        out.println("local: Ctrl+C stops everything");
+        out.println(LocalTable.HEADER);
+    }
+
+    private void printSummary(LoadSummary load, LocalService service, int maxSeen, Instant start, Instant loadStart, Instant firstScaleUp,
+                              Instant loadEnd, Instant backAtMin, Path csv, Path chart) {
+        out.println();
+        out.println("== Summary ==");
+        out.printf("max replicas reached     %d (of max %d)%n", maxSeen, hpa.getSpec().getMaxReplicas());
+        out.printf("first scale-up           %s%n", firstScaleUp == null || loadStart == null ? "none" : seconds(Duration.between(loadStart, firstScaleUp)) + " after the load started");
+        out.printf("back to min              %s%n", backAtMin == null || loadEnd == null ? "not reached" : seconds(Duration.between(loadEnd, backAtMin)) + " after the load stopped");
+        out.printf("through the Service      %d requests, %d failed, %d retried on another replica%n", service.accepted.get(), service.failed.get(), service.retried.get());
+        if (load != null) out.printf("load generator           %d sent, %d answered, %d errors, p99 %.0f ms%n", load.sent(), load.responses(), load.errors(), load.percentileMillis(99));
+        out.printf("timeline                 %s%nchart                    %s%n", csv.toAbsolutePath(), chart.toAbsolutePath());
+        out.printf("total                    %s%n", seconds(Duration.between(start, clock.instant())));
+    }
+
+    private static String seconds(Duration d) { return String.format(Locale.ROOT, "%.0f s", d.toMillis() / 1000.0); }
+
+    static String rootMessage(Throwable e) {
+        while (e.getCause() != null) e = e.getCause();
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    static Path findRoot() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p.resolve("jbang-catalog.json")) && Files.exists(p.resolve("scripts/predict-server.java"))) return p;
+        }
+        throw new IllegalArgumentException("run the local mode from inside the repository (scripts/predict-server.java not found)");
+    }
+}
+
+/** What `kubectl get hpa -w` and `kubectl get pods -w` would show, as rows. */
+final class LocalTable {
+    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "TIME", "REPLICAS", "CPU/TARGET", "LOAD rps", "p99", "PODS (state cpu%)");
+    private final PrintStream out;
+    private final LocalAutoscaler autoscaler;
+    private String lastRow = "";
+    private long lastPrinted;
+
+    LocalTable(PrintStream out, LocalAutoscaler autoscaler) { this.out = out; this.autoscaler = autoscaler; }
+
+    /** Between syncs: a row when something visible changed, and at least every 2 s. */
+    void tick() {
+        if (System.nanoTime() - lastPrinted >= TimeUnit.SECONDS.toNanos(2) || !render().equals(lastRow)) row(false);
+    }
+
+    void row(boolean sync) {
+        if (!sync) autoscaler.recordState(); // a sync has just recorded its own sample
+        String row = render();
+        lastRow = row;
+        lastPrinted = System.nanoTime();
+        out.println(clock(Instant.now()) + "  " + row + (sync ? "  (sync: " + LocalAutoscaler.conditionReason(autoscaler.lastDecision()) + ")" : ""));
+    }
+
+    private String render() {
+        var d = autoscaler.lastDecision();
+        var t = autoscaler.timelineLast();
+        String replicas = (t == null ? "-" : t.currentReplicas()) + " -> " + autoscaler.desired();
+        String cpu = (d == null || d.currentUtilization() == null ? "<unknown>" : d.currentUtilization() + "%") + "/" + autoscaler.targetUtilization() + "%";
+        String rps = t == null || t.loadRps() == null ? "-" : String.format(Locale.ROOT, "%.1f", t.loadRps());
+        String p99 = t == null || t.p99Ms() == null ? "-" : String.format(Locale.ROOT, "%.0f ms", t.p99Ms());
+        String pods = t == null ? "" : t.pods().stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%"))
+                .collect(Collectors.joining(", "));
+        return String.format("%-9s  %-12s  %-9s  %-10s  %s", replicas, cpu, rps, p99, pods);
+    }
+
+    static String clock(Instant t) { return t.toString().substring(11, 19); }
+}

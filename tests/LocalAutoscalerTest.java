@@ -1,0 +1,72 @@
+//SOURCES ../scripts/lib/LocalAutoscaler.java
+//SOURCES ../scripts/lib/Snapshot.java
+//SOURCES ../scripts/lib/HpaEngine.java
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The snapshot the local mode builds from its replicas feeds the HPA engine (no processes). */
+class LocalAutoscalerTest {
+    static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
+    static final Quantity REQUEST = new Quantity("200m");
+
+    static HorizontalPodAutoscaler hpa() {
+        return new HorizontalPodAutoscalerBuilder().withNewMetadata().withName("model-server-hpa").withNamespace("ml-demo").endMetadata()
+                .withNewSpec().withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment").withName("model-server").endScaleTargetRef()
+                .withMinReplicas(1).withMaxReplicas(5)
+                .addNewMetric().withType("Resource").withNewResource().withName("cpu").withNewTarget().withType("Utilization").withAverageUtilization(50)
+                .endTarget().endResource().endMetric().endSpec().build();
+    }
+
+    static LocalAutoscaler.PodView ready(String name, long milli) {
+        return new LocalAutoscaler.PodView(name, LocalReplicas.State.ready, NOW.minusSeconds(600), NOW.minusSeconds(590), milli, Duration.ofSeconds(15));
+    }
+
+    @Test
+    void oneBusyReplicaScalesUpAsTheControllerComputes() {
+        // 300m used of a 200m request = 150%; target 50% -> ceil(1 x 150 / 50) = 3
+        Snapshot s = LocalAutoscaler.snapshot(NOW, hpa(), 1, REQUEST, List.of(ready("model-server-0", 300)), null);
+        HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
+        assertEquals(150, d.currentUtilization());
+        assertEquals(3, d.desiredReplicas());
+        assertEquals("200m", s.pods().get(0).getSpec().getContainers().get(0).getResources().getRequests().get("cpu").toString());
+        assertEquals("True", s.pods().get(0).getStatus().getConditions().get(0).getStatus());
+    }
+
+    @Test
+    void aStartingReplicaIsNotReadyAndADrainingOneIsIgnored() {
+        var starting = new LocalAutoscaler.PodView("model-server-1", LocalReplicas.State.starting, NOW.minusSeconds(2), null, null, null);
+        var draining = new LocalAutoscaler.PodView("model-server-2", LocalReplicas.State.draining, NOW.minusSeconds(900), NOW.minusSeconds(890), 5L, Duration.ofSeconds(15));
+        Snapshot s = LocalAutoscaler.snapshot(NOW, hpa(), 2, REQUEST, List.of(ready("model-server-0", 60), starting, draining), null);
+        assertEquals("False", s.pods().get(1).getStatus().getConditions().get(0).getStatus());
+        assertNotNull(s.pods().get(2).getMetadata().getDeletionTimestamp());
+        assertEquals(2, s.scale().getStatus().getReplicas(), "the draining replica no longer counts");
+        assertEquals(2, s.podMetrics().size(), "no sample yet for the starting replica");
+        HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
+        assertEquals(30, d.currentUtilization(), "only the ready replica's 60m of 200m counts");
+        assertEquals(2, d.desiredReplicas(), "a scale-down would need the stabilization window's history");
+    }
+
+    @Test
+    void historyCarriesOverSoTheStabilizationWindowHoldsAScaleDown() {
+        Snapshot first = LocalAutoscaler.snapshot(NOW, hpa(), 3, REQUEST,
+                List.of(ready("a", 200), ready("b", 200), ready("c", 200)), null);
+        HpaEngine.Decision busy = HpaEngine.decide(first, HpaEngine.Flags.DEFAULTS);
+        assertEquals(5, busy.desiredReplicas(), "100% of 3 replicas at target 50% wants 6, max 5");
+        Snapshot idle = LocalAutoscaler.snapshot(NOW.plusSeconds(15), hpa(), 5, REQUEST,
+                List.of(ready("a", 0), ready("b", 0), ready("c", 0), ready("d", 0), ready("e", 0)), busy.nextHistory());
+        HpaEngine.Decision held = HpaEngine.decide(idle, HpaEngine.Flags.DEFAULTS);
+        assertEquals(5, held.desiredReplicas(), "the 5-minute window still remembers 5");
+        Snapshot later = LocalAutoscaler.snapshot(NOW.plusSeconds(15 + 301), hpa(), 5, REQUEST,
+                List.of(ready("a", 0), ready("b", 0), ready("c", 0), ready("d", 0), ready("e", 0)), held.nextHistory());
+        assertEquals(1, HpaEngine.decide(later, HpaEngine.Flags.DEFAULTS).desiredReplicas());
+    }
+}
