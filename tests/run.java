@@ -4,7 +4,6 @@
 //DEPS org.junit.jupiter:junit-jupiter:6.1.3
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
 //DEPS com.fasterxml.jackson.dataformat:jackson-dataformat-yaml:2.22.4
-//DEPS org.eclipse.parsson:parsson:1.1.9
 //SOURCES *Test.java
 //SOURCES support/*.java
 //SOURCES sample/*.java
