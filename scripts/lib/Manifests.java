@@ -1,0 +1,372 @@
+//DEPS io.fabric8:kubernetes-client:8.0.0
+//DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
+//DEPS com.fasterxml.jackson.dataformat:jackson-dataformat-yaml:2.22.4
+
+// Shared by scripts/manifests.java and the tests: reading manifests/ into fabric8's typed model, finding
+// fields that model does not know, and regenerating the ConfigMaps that carry scripts/ into the cluster.
+//
+// fabric8 8 is built on Jackson 3 (tools.jackson); the YAML we write goes through Jackson 2 (com.fasterxml),
+// whose YAML generator has the literal block style that keeps a script readable inside a ConfigMap.
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+final class Manifests {
+    private Manifests() {}
+
+    /** The command that rewrites every generated ConfigMap; failures name it. */
+    static final String SYNC_COMMAND = "./jbang manifests@. sync";
+
+    /**
+     * Every ConfigMap generated from the repository: the manifest that holds it, its name, and each data key
+     * with the function that produces its content from the repository root. Keys keep this order in the file.
+     * The loadgen issue adds one entry: manifests/load-test.yaml, ConfigMap load-test-files, loadgen.java.
+     */
+    static List<GeneratedConfigMap> generatedConfigMaps() {
+        Map<String, Function<Path, String>> modelServer = new LinkedHashMap<>();
+        modelServer.put("model.json", root -> builtInModelJson());
+        modelServer.put("predict-server.java", root -> readSource(root, "scripts/predict-server.java"));
+        return List.of(new GeneratedConfigMap("manifests/model-server.yaml", "model-server-files", modelServer));
+    }
+
+    record GeneratedConfigMap(String manifest, String name, Map<String, Function<Path, String>> data) {}
+
+    /** A user mistake or a broken manifest: one line for the user, no stack trace. */
+    static final class ManifestException extends RuntimeException {
+        ManifestException(String message) { super(message, null, false, false); }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Reading: a manifest is a list of YAML documents; each non-empty one becomes a typed fabric8 object.
+    // ------------------------------------------------------------------------------------------------
+
+    static final KubernetesSerialization KUBE = new KubernetesSerialization();
+
+    /** One YAML document of a manifest file: the text after its `---` line, and the object it describes (null when only comments). */
+    record Document(String separator, String text, int firstLine, HasMetadata object) {
+        /** The leading comment and blank lines: what regeneration keeps of a generated document. */
+        String preamble() {
+            StringBuilder kept = new StringBuilder();
+            for (String line : text.split("(?<=\n)")) {
+                String t = line.strip();
+                if (!t.isEmpty() && !t.startsWith("#")) break;
+                kept.append(line);
+            }
+            return kept.toString();
+        }
+    }
+
+    private static final Pattern SEPARATOR = Pattern.compile("---[ \\t]*(#.*)?\\r?\\n?");
+
+    /** The documents of FILE (relative to ROOT), split at `---` lines, each parsed into fabric8's model. */
+    static List<Document> documents(Path root, String file) {
+        String text = read(root, file);
+        List<Document> documents = new ArrayList<>();
+        String separator = "";
+        StringBuilder current = new StringBuilder();
+        int line = 1, firstLine = 1;
+        for (String l : text.split("(?<=\n)")) {
+            if (SEPARATOR.matcher(l).matches()) {
+                documents.add(document(file, separator, current.toString(), firstLine));
+                separator = l;
+                current.setLength(0);
+                firstLine = line + 1;
+            } else {
+                current.append(l);
+            }
+            line++;
+        }
+        documents.add(document(file, separator, current.toString(), firstLine));
+        return documents;
+    }
+
+    private static Document document(String file, String separator, String text, int firstLine) {
+        boolean empty = text.lines().map(String::strip).allMatch(l -> l.isEmpty() || l.startsWith("#"));
+        if (empty) return new Document(separator, text, firstLine, null);
+        Object parsed;
+        try {
+            parsed = KUBE.unmarshal(text);
+        } catch (RuntimeException e) {
+            throw new ManifestException(file + ": the document at line " + firstLine + " is not a Kubernetes object: " + firstLine(e.getMessage()));
+        }
+        if (!(parsed instanceof HasMetadata object)) {
+            throw new ManifestException(file + ": the document at line " + firstLine + " is not a Kubernetes object (no apiVersion/kind?)");
+        }
+        return new Document(separator, text, firstLine, object);
+    }
+
+    /** The Kubernetes objects of FILE, in file order. */
+    static List<HasMetadata> load(Path root, String file) {
+        return documents(root, file).stream().map(Document::object).filter(o -> o != null).toList();
+    }
+
+    /** Every manifest under manifests/ (extras included), relative to ROOT; kustomization.yaml is kustomize's, not an object. */
+    static List<String> manifestFiles(Path root) {
+        Path dir = root.resolve("manifests");
+        if (!Files.isDirectory(dir)) throw new ManifestException("no manifests/ folder in " + root + "; run this from the repository or pass --root");
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(p -> p.toString().endsWith(".yaml") && !p.getFileName().toString().equals("kustomization.yaml"))
+                    .map(p -> root.relativize(p).toString().replace('\\', '/'))
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The fields of OBJECT that fabric8's typed model does not know, as paths like "spec.template.spec.replicaz".
+     * fabric8 accepts them silently into additionalProperties; the API server would reject or drop them.
+     */
+    static List<String> unknownFields(HasMetadata object) {
+        List<String> found = new ArrayList<>();
+        if (object instanceof GenericKubernetesResource) {
+            found.add("(the whole object: kind " + object.getKind() + " of " + object.getApiVersion() + " is not in fabric8's typed model)");
+            return found;
+        }
+        walk(object, "", found);
+        return found;
+    }
+
+    private static void walk(Object value, String path, List<String> found) {
+        if (value == null) return;
+        if (value instanceof Collection<?> items) {
+            int i = 0;
+            for (Object item : items) walk(item, path + "[" + i++ + "]", found);
+            return;
+        }
+        if (value instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> walk(v, path + "." + k, found));
+            return;
+        }
+        if (!value.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) return;
+        for (Class<?> type = value.getClass(); type != null && type != Object.class; type = type.getSuperclass()) {
+            for (Field field : type.getDeclaredFields()) {
+                if (Modifier.isStatic(field.getModifiers())) continue;
+                Object child;
+                try {
+                    field.setAccessible(true);
+                    child = field.get(value);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    continue;
+                }
+                if (field.getName().equals("additionalProperties") && child instanceof Map<?, ?> extra) {
+                    extra.keySet().forEach(k -> found.add((path.isEmpty() ? "" : path + ".") + k));
+                    continue;
+                }
+                JsonProperty json = field.getAnnotation(JsonProperty.class);
+                String name = json != null && !json.value().isEmpty() ? json.value() : field.getName();
+                walk(child, path.isEmpty() ? name : path + "." + name, found);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Regenerating: only the ConfigMap's own document is rewritten, below its leading comments; every other
+    // byte of the file stays as written, so the teaching comments of the Deployment and Service survive.
+    // ------------------------------------------------------------------------------------------------
+
+    /** A manifest whose generated ConfigMap differs from what scripts/ gives, and the text it should have. */
+    record Drift(String manifest, String configMap, List<String> keys, String expectedText) {}
+
+    /** The generated ConfigMaps that differ from scripts/ (empty when everything is in sync). */
+    static List<Drift> drift(Path root) {
+        List<Drift> drifts = new ArrayList<>();
+        for (GeneratedConfigMap generated : generatedConfigMaps()) {
+            String current = read(root, generated.manifest());
+            String expected = render(root, generated);
+            if (!current.equals(expected)) drifts.add(new Drift(generated.manifest(), generated.name(), differingKeys(root, generated), expected));
+        }
+        return drifts;
+    }
+
+    /** Rewrites the manifests that drifted; returns what was rewritten. */
+    static List<Drift> sync(Path root) {
+        List<Drift> drifts = drift(root);
+        for (Drift d : drifts) {
+            try {
+                Files.writeString(root.resolve(d.manifest()), d.expectedText());
+            } catch (IOException e) {
+                throw new ManifestException("cannot write " + d.manifest() + ": " + e.getMessage());
+            }
+        }
+        return drifts;
+    }
+
+    /** The text GENERATED's manifest should have: the file as it is, with the ConfigMap's document regenerated. */
+    static String render(Path root, GeneratedConfigMap generated) {
+        List<Document> documents = documents(root, generated.manifest());
+        Document target = configMapDocument(documents, generated);
+        Map<String, String> data = new LinkedHashMap<>();
+        generated.data().forEach((key, source) -> data.put(key, source.apply(root)));
+        String body = configMapYaml((ConfigMap) target.object(), data);
+
+        StringBuilder text = new StringBuilder();
+        for (Document d : documents) {
+            text.append(d.separator());
+            text.append(d == target ? d.preamble() + body + trailingBlankLines(d.text()) : d.text());
+        }
+        return text.toString();
+    }
+
+    /** The blank lines after a document's last content line (the line break ending that line excluded). */
+    private static String trailingBlankLines(String text) {
+        String tail = text.substring(text.replaceAll("\\s+$", "").length());
+        return tail.startsWith("\n") ? tail.substring(1) : tail;
+    }
+
+    private static Document configMapDocument(List<Document> documents, GeneratedConfigMap generated) {
+        List<Document> matches = documents.stream()
+                .filter(d -> d.object() instanceof ConfigMap && generated.name().equals(d.object().getMetadata().getName()))
+                .toList();
+        if (matches.size() != 1) {
+            throw new ManifestException(generated.manifest() + " should hold exactly one ConfigMap named " + generated.name() + ", found " + matches.size()
+                    + "; restore it with 'git checkout -- " + generated.manifest() + "'");
+        }
+        return matches.get(0);
+    }
+
+    private static List<String> differingKeys(Path root, GeneratedConfigMap generated) {
+        ConfigMap current = (ConfigMap) configMapDocument(documents(root, generated.manifest()), generated).object();
+        Map<String, String> now = current.getData() == null ? Map.of() : current.getData();
+        List<String> keys = new ArrayList<>();
+        generated.data().forEach((key, source) -> { if (!source.apply(root).equals(now.get(key))) keys.add(key); });
+        now.keySet().stream().filter(k -> !generated.data().containsKey(k)).forEach(keys::add);
+        return keys;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER) // the file's own `---` lines stay as written
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)     // multi-line data as `key: |` blocks, byte-exact and readable
+            .disable(YAMLGenerator.Feature.SPLIT_LINES)
+            .build();
+
+    /** The ConfigMap as YAML: EXISTING's metadata (name, namespace, labels, annotations) with DATA in the given key order. */
+    static String configMapYaml(ConfigMap existing, Map<String, String> data) {
+        ConfigMap fresh = new ConfigMapBuilder().withApiVersion("v1").withKind("ConfigMap").withMetadata(existing.getMetadata()).build();
+        ObjectNode node = JSON.createObjectNode();
+        node.put("apiVersion", fresh.getApiVersion());
+        node.put("kind", fresh.getKind());
+        node.set("metadata", ordered(tree(fresh.getMetadata()), "name", "namespace", "labels", "annotations"));
+        ObjectNode dataNode = node.putObject("data");
+        data.forEach(dataNode::put);
+        String yaml;
+        try {
+            yaml = YAML.writeValueAsString(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ConfigMap back = KUBE.unmarshal(yaml, ConfigMap.class); // the YAML must give back every byte
+        if (!data.equals(back.getData())) throw new IllegalStateException("the YAML writer changed the ConfigMap's data; refusing to write it");
+        return yaml;
+    }
+
+    private static JsonNode tree(Object fabric8Object) {
+        try {
+            return JSON.readTree(KUBE.asJson(fabric8Object));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ObjectNode ordered(JsonNode node, String... first) {
+        ObjectNode out = JSON.createObjectNode();
+        for (String key : first) if (node.has(key)) out.set(key, node.get(key));
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (!out.has(e.getKey())) out.set(e.getKey(), e.getValue());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // The sources of the generated data.
+    // ------------------------------------------------------------------------------------------------
+
+    /**
+     * The server's built-in model (PredictServer.Model.builtIn(), fixed seed) in the model file format, one row
+     * of weights per line; Double.toString round-trips exactly, so MODEL_PATH=model.json answers identically.
+     */
+    static String builtInModelJson() {
+        PredictServer.Model model = PredictServer.Model.builtIn();
+        StringBuilder json = new StringBuilder("{\n");
+        json.append("  \"version\": ").append(quote(model.version().orElse("v1"))).append(",\n");
+        json.append("  \"layers\": [\n");
+        for (int l = 0; l < model.layers().size(); l++) {
+            PredictServer.Model.Layer layer = model.layers().get(l);
+            json.append("    {\n");
+            json.append("      \"activation\": ").append(quote(layer.activation())).append(",\n");
+            json.append("      \"weights\": [\n");
+            for (int o = 0; o < layer.weights().length; o++) {
+                json.append("        ").append(numbers(layer.weights()[o])).append(o + 1 < layer.weights().length ? ",\n" : "\n");
+            }
+            json.append("      ],\n");
+            json.append("      \"bias\": ").append(numbers(layer.bias())).append("\n");
+            json.append("    }").append(l + 1 < model.layers().size() ? ",\n" : "\n");
+        }
+        return json.append("  ]\n}\n").toString();
+    }
+
+    private static String numbers(double[] values) {
+        try {
+            return JSON.writeValueAsString(values).replace(",", ", ");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A file of the repository, byte for byte (as UTF-8 text: a ConfigMap's data holds text). */
+    static String readSource(Path root, String relative) {
+        return read(root, relative);
+    }
+
+    private static String read(Path root, String relative) {
+        try {
+            return Files.readString(root.resolve(relative));
+        } catch (NoSuchFileException e) {
+            throw new ManifestException(relative + " not found under " + root + "; run this from the repository or pass --root");
+        } catch (IOException e) {
+            throw new ManifestException("cannot read " + relative + ": " + e.getMessage());
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) return "";
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}
