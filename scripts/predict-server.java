@@ -12,9 +12,11 @@
 // The model server: one self-contained file, mounted verbatim from a ConfigMap in the cluster and run by
 // JBang, or run on a laptop with `./jbang predict-server@.`. No //SOURCES on purpose.
 //
-// JVM options: MaxRAM caps the memory the JVM's ergonomics assume (the smaller of it and a container's
-// limit), so the heap stays at 25% of at most 1 GiB on a big laptop, and 25% of the limit in a small
-// container. There is no -Xmx here, which would override container-aware sizing.
+// JVM options: heap sizing assumes MaxRAM (1 GiB) of memory, so the heap is at most a quarter of that
+// on any laptop (a bare JVM on a 24 GiB machine lets this small server grow to ~640 MB). An explicit
+// MaxRAM replaces a container's detected limit in that sizing, so a Pod passes its own limit with
+// `jbang run --java-options=-XX:MaxRAM=<limit>` (manifests/model-server.yaml does): the heap is then a
+// quarter of the limit. There is no -Xmx here, which no runner could size to its container.
 //
 // Routes (docs/predict-server.md has curl examples):
 //   GET  /predict                       the tutorial's contract: {"prediction": 0.42, "model": "v1"}
@@ -570,7 +572,8 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                     return rejected("all " + settings.workers() + " workers are busy and " + settings.maxQueue() + " requests are queued (MAX_QUEUE)");
                 }
             }
-            return result.whenComplete((r, e) -> open.decrementAndGet());
+            metrics.inferenceOpen.inc();
+            return result.whenComplete((r, e) -> { open.decrementAndGet(); metrics.inferenceOpen.dec(); });
         }
 
         private CompletableFuture<double[]> rejected(String why) {
@@ -823,6 +826,8 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         final Gauge inFlight = Gauge.builder().name("http_server_requests_in_flight").help("HTTP requests being served now").register(registry);
         final Counter inferenceCpuSeconds = Counter.builder().name("predict_inference_cpu_seconds").help("CPU time spent running the model (CPU mode)").register(registry);
         final Counter rejected = Counter.builder().name("predict_requests_rejected").help("Requests answered 503 because the queue (MAX_QUEUE) or MAX_IN_FLIGHT was full").register(registry);
+        final Gauge inferenceOpen = Gauge.builder().name("predict_inference_requests_open")
+                .help("Inference requests accepted and not yet answered (queued or running): probes and scrapes do not count").register(registry);
         final io.prometheus.metrics.core.metrics.GaugeWithCallback.Builder queueDepthBuilder = io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
                 .name("predict_queue_depth").help("Requests waiting for an inference worker");
         final QueueDepth queueDepth = new QueueDepth();

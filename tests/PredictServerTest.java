@@ -257,7 +257,7 @@ class PredictServerTest {
         assertTrue(first.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
         Map<String, Double> before = parsePrometheus(first.body());
         for (String family : List.of("http_server_request_duration_seconds_bucket", "http_server_requests_in_flight", "predict_inference_cpu_seconds_total",
-                "predict_requests_rejected_total", "predict_queue_depth", "process_cpu_seconds_total", "process_resident_memory_bytes", "jvm_memory_used_bytes", "jvm_threads_current")) {
+                "predict_requests_rejected_total", "predict_queue_depth", "predict_inference_requests_open", "process_cpu_seconds_total", "process_resident_memory_bytes", "jvm_memory_used_bytes", "jvm_threads_current")) {
             assertTrue(before.keySet().stream().anyMatch(k -> k.startsWith(family)), "missing " + family);
         }
         String count = "http_server_request_duration_seconds_count{method=\"POST\",route=\"/predict\",status=\"200\"}";
