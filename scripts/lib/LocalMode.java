@@ -118,32 +118,68 @@ class LocalCommand implements Callable<Integer> {
         return b.editSpec().withBehavior(new HorizontalPodAutoscalerBehaviorBuilder(behavior).withScaleDown(down).build()).endSpec().build();
     }
 
-    /** What the local mode takes from the manifests: the HPA, and the server container's env and CPU request. */
-    record Workload(HorizontalPodAutoscaler hpa, Map<String, String> env, Quantity deploymentCpuRequest) {
+    /**
+     * What the local mode takes from the manifests: the HPA, the server container's env and CPU request,
+     * and the files of the ConfigMaps mounted into it (model.json), so an env value that points into a
+     * mounted ConfigMap (MODEL_PATH=/app/model.json) can point at the same content on this machine.
+     */
+    record Workload(HorizontalPodAutoscaler hpa, Map<String, String> env, Quantity deploymentCpuRequest, Map<String, String> mountedFiles) {
         static Workload read(Path dir) {
-            HorizontalPodAutoscaler hpa = only(dir.resolve("hpa.yaml"), "HorizontalPodAutoscaler", HorizontalPodAutoscaler.class);
-            Deployment deployment = only(dir.resolve("model-server.yaml"), "Deployment", Deployment.class);
+            HorizontalPodAutoscaler hpa = Snapshot.JSON.treeToValue(only(dir.resolve("hpa.yaml"), "HorizontalPodAutoscaler"), HorizontalPodAutoscaler.class);
+            Deployment deployment = Snapshot.JSON.treeToValue(only(dir.resolve("model-server.yaml"), "Deployment"), Deployment.class);
             if (hpa.getSpec() == null || hpa.getSpec().getMaxReplicas() == null) throw new IllegalArgumentException(dir.resolve("hpa.yaml") + ": spec.maxReplicas is required");
-            Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+            var pod = deployment.getSpec().getTemplate().getSpec();
+            Container container = pod.getContainers().get(0);
             Map<String, String> env = new LinkedHashMap<>();
             if (container.getEnv() != null) {
                 for (EnvVar v : container.getEnv()) if (v.getValue() != null) env.put(v.getName(), v.getValue());
             }
             Quantity request = container.getResources() == null || container.getResources().getRequests() == null ? null : container.getResources().getRequests().get("cpu");
-            return new Workload(hpa, env, request);
+            Map<String, String> files = new LinkedHashMap<>();
+            for (JsonNode doc : documents(dir.resolve("model-server.yaml"))) {
+                if (!"ConfigMap".equals(doc.path("kind").asString(""))) continue;
+                String name = doc.path("metadata").path("name").asString("");
+                for (var volume : pod.getVolumes() == null ? List.<io.fabric8.kubernetes.api.model.Volume>of() : pod.getVolumes()) {
+                    if (volume.getConfigMap() == null || !name.equals(volume.getConfigMap().getName())) continue;
+                    for (var mount : container.getVolumeMounts()) {
+                        if (!mount.getName().equals(volume.getName())) continue;
+                        for (var entry : doc.path("data").properties()) files.put(mount.getMountPath() + "/" + entry.getKey(), entry.getValue().asString());
+                    }
+                }
+            }
+            return new Workload(hpa, env, request, files);
         }
 
-        private static <T> T only(Path file, String kind, Class<T> type) {
+        /** The env for a local replica: values that name a mounted ConfigMap file point at a copy in RUN_DIR. */
+        Map<String, String> localEnv(Path runDir) throws IOException {
+            Map<String, String> local = new LinkedHashMap<>(env);
+            for (var e : env.entrySet()) {
+                String content = mountedFiles.get(e.getValue());
+                if (content == null) continue;
+                Path copy = runDir.resolve(Path.of(e.getValue()).getFileName().toString());
+                Files.writeString(copy, content);
+                local.put(e.getKey(), copy.toAbsolutePath().toString());
+            }
+            return local;
+        }
+
+        private static JsonNode only(Path file, String kind) {
+            for (JsonNode doc : documents(file)) if (kind.equals(doc.path("kind").asString(""))) return doc;
+            throw new IllegalArgumentException(file + " has no " + kind);
+        }
+
+        private static List<JsonNode> documents(Path file) {
             if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no " + file + "; give the folder of the manifests with --manifests");
-            try (MappingIterator<JsonNode> docs = Snapshot.YAML.readerFor(JsonNode.class).readValues(Files.readString(file))) {
-                while (docs.hasNext()) {
-                    JsonNode doc = docs.next();
-                    if (doc != null && kind.equals(doc.path("kind").asString(""))) return Snapshot.JSON.treeToValue(doc, type);
+            List<JsonNode> docs = new ArrayList<>();
+            try (MappingIterator<JsonNode> it = Snapshot.YAML.readerFor(JsonNode.class).readValues(Files.readString(file))) {
+                while (it.hasNext()) {
+                    JsonNode doc = it.next();
+                    if (doc != null && doc.isObject()) docs.add(doc);
                 }
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException(file + ": not valid YAML for Kubernetes objects: " + e.getMessage());
             }
-            throw new IllegalArgumentException(file + " has no " + kind);
+            return docs;
         }
     }
 
@@ -182,7 +218,7 @@ final class LocalRun implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path runDir = LocalReplicas.newRunDir(runs);
-        Map<String, String> env = new LinkedHashMap<>(workload.env());
+        Map<String, String> env = workload.localEnv(runDir);
         env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
         out.println("local: building scripts/predict-server.java once with JBang ...");
         List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
