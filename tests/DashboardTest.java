@@ -213,11 +213,18 @@ class DashboardTest {
         assertEquals(3, browser.evalInt("document.querySelectorAll('#replicas-chart canvas, #cpu-chart canvas, #load-chart canvas').length"));
         assertTrue(browser.evalInt("document.querySelector('#replicas-chart canvas').width") > 300, "the chart has its size");
 
-        for (Timeline.Sample s : series.subList(history, series.size())) {
+        int dropAt = series.size() - 3;
+        for (Timeline.Sample s : series.subList(history, dropAt)) {
             timeline.add(s);
             Thread.sleep(40);
         }
+        browser.waitFor("document.getElementById('load-chart').dataset.points === '" + dropAt + "'", Duration.ofSeconds(10));
+        dashboard.dropConnections();
+        browser.waitFor("document.getElementById('connection').textContent !== 'live'", Duration.ofSeconds(5));
+        series.subList(dropAt, series.size()).forEach(timeline::add); // while the page is away: it must catch up, without doubles
+        browser.waitFor("document.getElementById('connection').textContent === 'live'", Duration.ofSeconds(10));
         browser.waitFor("document.getElementById('load-chart').dataset.points === '" + series.size() + "'", Duration.ofSeconds(10));
+        assertEquals("1", browser.eval("document.body.dataset.resets"), "the reconnect caught up from Last-Event-ID; no start-over");
         Timeline.Sample last = series.get(series.size() - 1);
         assertEquals(last.currentReplicas() + " / " + last.desiredReplicas(), browser.eval("document.getElementById('now-replicas').textContent"));
         assertEquals(last.pods().size(), browser.evalInt("document.querySelectorAll('#pods li').length"));

@@ -16,11 +16,14 @@ import io.javalin.http.sse.SseClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,7 +73,7 @@ final class Dashboard implements AutoCloseable {
     private final Deque<Entry> history = new ArrayDeque<>();
     private final Set<Client> clients = new CopyOnWriteArraySet<>();
     private final Consumer<Timeline.Sample> listener = this::publish;
-    private final Map<String, byte[]> assets = new java.util.HashMap<>();
+    private final Map<String, byte[]> assets = new HashMap<>();
     private final String page;
     private long nextSeq = 1;
     private Javalin app;
@@ -104,6 +107,7 @@ final class Dashboard implements AutoCloseable {
     }
 
     private void listen(String host, int port) {
+        refuseTakenPort(host, port);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.startupWatcherEnabled = false; // it would keep a finished JVM alive 5 s
@@ -138,6 +142,14 @@ final class Dashboard implements AutoCloseable {
 
     /** How many pages are connected to the event stream now. */
     int clientCount() { return clients.size(); }
+
+    /** Ends every page's stream as a network drop would; each page reconnects and catches up from the history. */
+    void dropConnections() {
+        for (Client c : clients) {
+            clients.remove(c);
+            c.sse.close();
+        }
+    }
 
     // ---- the event stream ----
 
@@ -285,6 +297,18 @@ final class Dashboard implements AutoCloseable {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
+    /** Checked before Jetty tries, so a taken port gives our message alone, not Javalin's error log too. */
+    private static void refuseTakenPort(String host, int port) {
+        if (port == 0) return;
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (BindException e) {
+            throw new PortInUseException(host, port, e);
+        } catch (IOException e) {
+            // anything else (e.g. an unknown host) is left to Jetty, which reports it in its own words
+        }
+    }
+
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
         for (Throwable t = e; t != null; t = t.getCause()) if (type.isInstance(t)) return true;
         return false;
@@ -304,8 +328,7 @@ final class Dashboard implements AutoCloseable {
     @Override
     public void close() {
         timeline.removeListener(listener);
-        for (Client c : clients) c.sse.close();
-        clients.clear();
+        dropConnections();
         if (app != null) app.stop();
     }
 }

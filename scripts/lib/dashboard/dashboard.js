@@ -6,7 +6,7 @@
   var CHART_HEIGHT = 290, MAX_POINTS = 3600, MAX_EVENTS = 200, RETRY_MS = 3000;
   var AXIS_FONT = "16px system-ui, sans-serif", LABEL_FONT = "bold 17px system-ui, sans-serif";
 
-  var data, t0, lastSeq, latest, eventCount, renderPending = false;
+  var data, t0, lastSeq, latest, eventCount, resets = 0, renderPending = false;
   var charts = {};
   var el = function (id) { return document.getElementById(id); };
 
@@ -221,7 +221,9 @@
 
   function connect() {
     var source = new EventSource("events");
-    source.addEventListener("reset", function () {
+    source.addEventListener("reset", function () { // a new page, or a server that restarted: start over
+      resets++;
+      document.body.dataset.resets = String(resets);
       clear();
       loadSettings();
     });
