@@ -84,13 +84,25 @@ final class Timeline {
 
     Timeline() { this(100_000); }
 
-    void add(Sample sample) {
+    // synchronized with historyThenListen, so a listener sees every sample exactly once after its history
+    synchronized void add(Sample sample) {
         samples.add(sample);
         while (samples.size() > capacity) samples.remove(0);
         listeners.forEach(l -> l.accept(sample));
     }
 
     void onSample(Consumer<Sample> listener) { listeners.add(listener); }
+
+    /**
+     * The samples so far, and LISTENER registered for every later one, in one step: no sample is missed
+     * or seen twice between the two. The listener runs on the thread that adds the sample, so it must be quick.
+     */
+    synchronized List<Sample> historyThenListen(Consumer<Sample> listener) {
+        listeners.add(listener);
+        return List.copyOf(samples);
+    }
+
+    void removeListener(Consumer<Sample> listener) { listeners.remove(listener); }
 
     List<Sample> samples() { return List.copyOf(samples); }
 
