@@ -94,6 +94,29 @@ final class HpaEngine {
         }
     }
 
+    /** The decision as `hpa-watch explain` prints it: the HPA, the steps, the result and the conditions. */
+    static String explainText(String source, Snapshot snapshot, Decision d, String note) {
+        StringBuilder out = new StringBuilder();
+        HorizontalPodAutoscaler hpa = snapshot.hpa();
+        var ref = hpa.getSpec().getScaleTargetRef();
+        out.append("== ").append(source).append(" at ").append(snapshot.now()).append('\n');
+        out.append("HPA ").append(hpa.getMetadata() == null ? "?" : hpa.getMetadata().getNamespace() + "/" + hpa.getMetadata().getName())
+                .append(ref == null ? "" : " -> " + ref.getKind() + "/" + ref.getName()).append('\n');
+        if (note != null) out.append("note: ").append(note).append('\n');
+        for (int i = 0; i < d.steps().size(); i++) out.append(String.format("  %2d. %s%n", i + 1, d.steps().get(i)));
+        out.append("result: ").append(d.currentReplicas()).append(" -> ").append(d.desiredReplicas()).append(" replicas").append(d.rescale() ? " (rescale)" : " (no change)")
+                .append("; utilization ").append(d.currentUtilization() == null ? "n/a" : d.currentUtilization() + "%")
+                .append("; metric proposal ").append(orNa(d.metricReplicas())).append("; stabilized ").append(orNa(d.stabilizedReplicas()))
+                .append("; limited by ").append(d.limitedBy()).append('\n');
+        for (HorizontalPodAutoscalerCondition c : d.conditions()) {
+            out.append(String.format("  %-15s %-6s %-22s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage()));
+        }
+        if (d.error() != null) out.append("error (as the controller reports it): ").append(d.error()).append('\n');
+        return out.toString();
+    }
+
+    private static String orNa(Integer value) { return value == null ? "n/a" : value.toString(); }
+
     static Decision decide(Snapshot snapshot, Flags flags) {
         snapshot.validate();
         return new Sync(snapshot, flags).reconcile();

@@ -49,6 +49,7 @@ final class LocalAutoscaler {
     private Snapshot.History history; // null until the first sync: the controller seeing the HPA for the first time
     private volatile int desired;
     private volatile HpaEngine.Decision lastDecision;
+    private volatile String lastExplain;
     private volatile Map<String, Integer> lastCpuPercent = Map.of();
 
     private record CpuMark(Duration cpu, Instant at) {}
@@ -90,9 +91,11 @@ final class LocalAutoscaler {
         marks.keySet().retainAll(live.stream().map(r -> r.name).toList());
         lastCpuPercent = Map.copyOf(cpuPercent);
 
-        HpaEngine.Decision decision = HpaEngine.decide(snapshot(now, hpa, desired, cpuRequest, views, history), flags);
+        Snapshot snapshot = snapshot(now, hpa, desired, cpuRequest, views, history);
+        HpaEngine.Decision decision = HpaEngine.decide(snapshot, flags);
         history = decision.nextHistory();
         lastDecision = decision;
+        lastExplain = HpaEngine.explainText("local sync", snapshot, decision, null);
 
         List<String> happened = new ArrayList<>();
         if (decision.desiredReplicas() != desired) {
@@ -226,6 +229,12 @@ final class LocalAutoscaler {
     int maxReplicas() { return maxReplicas; }
     int targetUtilization() { return targetUtilization; }
     HpaEngine.Decision lastDecision() { return lastDecision; }
+
+    /** The latest decision as `hpa-watch explain` prints it (null before the first sync). */
+    String lastExplain() { return lastExplain; }
+
+    /** The HPA spec in force (target, min/max, behavior) as JSON, for the dashboard. */
+    String settingsJson() { return Snapshot.JSON.writeValueAsString(hpa.getSpec()); }
     Map<String, Integer> lastCpuPercent() { return lastCpuPercent; }
 
     /** The reason of the ScalingLimited or AbleToScale condition, for the table. */

@@ -69,6 +69,10 @@ class LocalCommand implements Callable<Integer> {
     Integer target;
     @Option(names = "--max-duration", defaultValue = "20m", converter = DurationConverter.class, description = "stop after this long in any case (default ${DEFAULT-VALUE})")
     Duration maxDuration;
+    @Option(names = "--dashboard-port", defaultValue = "8080", description = "port of the live dashboard on localhost (default ${DEFAULT-VALUE})")
+    int dashboardPort;
+    @Option(names = "--no-dashboard", description = "do not serve the dashboard")
+    boolean noDashboard;
     @Option(names = "--runs", defaultValue = "runs", description = "folder for run folders (replica logs, timeline.csv, chart.svg) (default ${DEFAULT-VALUE})")
     Path runs;
 
@@ -99,7 +103,7 @@ class LocalCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        LocalRun run = new LocalRun(workload, hpa, request, syncPeriod, stages, load, maxDuration, runs, port, out);
+        LocalRun run = new LocalRun(workload, hpa, request, syncPeriod, stages, load, maxDuration, runs, port, noDashboard ? -1 : dashboardPort, out);
         return run.call();
     }
 
@@ -202,7 +206,7 @@ final class LocalRun implements Callable<Integer> {
     private final String loadSpec;
     private final Duration maxDuration;
     private final Path runs;
-    private final int port;
+    private final int port, dashboardPort;
     private final PrintStream out;
     private final Timeline timeline = new Timeline();
     private final AtomicReference<LoadStats> latestLoad = new AtomicReference<>();
@@ -210,9 +214,9 @@ final class LocalRun implements Callable<Integer> {
     private final Clock clock = Clock.systemUTC();
 
     LocalRun(LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, Duration syncPeriod, List<LoadSchedule.Stage> stages,
-             String loadSpec, Duration maxDuration, Path runs, int port, PrintStream out) {
+             String loadSpec, Duration maxDuration, Path runs, int port, int dashboardPort, PrintStream out) {
         this.workload = workload; this.hpa = hpa; this.request = request; this.syncPeriod = syncPeriod; this.stages = stages; this.loadSpec = loadSpec;
-        this.maxDuration = maxDuration; this.runs = runs; this.port = port; this.out = out;
+        this.maxDuration = maxDuration; this.runs = runs; this.port = port; this.dashboardPort = dashboardPort; this.out = out;
     }
 
     @Override
@@ -233,7 +237,16 @@ final class LocalRun implements Callable<Integer> {
                 return 1;
             }
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, flags, clock, timeline, this::load, this::event);
-            printIntro(runDir, autoscaler, service);
+            Dashboard dashboard = null;
+            if (dashboardPort >= 0) {
+                try {
+                    dashboard = Dashboard.start(Dashboard.LOOPBACK, dashboardPort, timeline, autoscaler::settingsJson, autoscaler::lastExplain, "model-server-hpa (local mode)");
+                } catch (Dashboard.PortInUseException e) {
+                    System.err.println(e.getMessage());
+                    return 1;
+                }
+            }
+            printIntro(runDir, autoscaler, service, dashboard);
             Thread hook = new Thread(stopped::countDown);
             Runtime.getRuntime().addShutdownHook(hook);
 
@@ -288,6 +301,8 @@ final class LocalRun implements Callable<Integer> {
             out.println();
             out.println("local: stopping replicas ...");
             replicas.close();
+            autoscaler.recordState();
+            if (dashboard != null) dashboard.close();
             Path csv = runDir.resolve("timeline.csv"), chart = runDir.resolve("chart.svg");
             timeline.writeCsv(csv);
             timeline.writeChart(chart, "model-server-hpa (local mode)");
@@ -305,7 +320,7 @@ final class LocalRun implements Callable<Integer> {
         out.printf("%s  EVENT  %s%n", LocalTable.clock(clock.instant()), text);
     }
 
-    private void printIntro(Path runDir, LocalAutoscaler a, LocalService service) {
+    private void printIntro(Path runDir, LocalAutoscaler a, LocalService service, Dashboard dashboard) {
         var behavior = hpa.getSpec().getBehavior();
         Integer downWindow = behavior == null || behavior.getScaleDown() == null ? null : behavior.getScaleDown().getStabilizationWindowSeconds();
         out.printf("local: Service on %s -> replicas of scripts/predict-server.java (INFERENCE_MODE=%s, INFERENCE_MS=%s)%n", service.uri("/predict"),
@@ -316,6 +331,7 @@ final class LocalRun implements Callable<Integer> {
                 LoadDurations.format(syncPeriod), downWindow == null ? "300s (default)" : downWindow + "s");
         if (downWindow == null || downWindow >= 120) out.println("local: scaling down waits for the stabilization window; pass --scale-down-window 30s to see it sooner");
         out.println("local: run folder " + runDir.toAbsolutePath() + " (replica logs, timeline.csv, chart.svg)");
+        if (dashboard != null) out.println("local: live dashboard " + dashboard.url());
         out.println("local: Ctrl+C stops everything");
         out.println(LocalTable.HEADER);
     }
