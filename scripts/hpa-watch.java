@@ -5,6 +5,7 @@
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Kube.java
+//SOURCES lib/GoDuration.java
 //MAIN HpaWatch
 
 // hpa-watch: what the HorizontalPodAutoscaler decides, and why.
@@ -319,30 +320,6 @@ class HpaWatch implements Callable<Integer> {
             } catch (KubernetesClientException e) {
                 throw Kube.explain(e, what, connection);
             }
-        }
-    }
-
-    /** picocli converter for Go-style durations, as the controller's flags take them: 5m, 30s, 1m30s, 1h, 500ms. */
-    static final class GoDuration implements CommandLine.ITypeConverter<Duration> {
-        private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|h|m|s)");
-
-        @Override
-        public Duration convert(String value) {
-            Matcher m = PART.matcher(value);
-            Duration total = Duration.ZERO;
-            int end = 0;
-            while (m.find() && m.start() == end) {
-                double amount = Double.parseDouble(m.group(1));
-                long millis = (long) (amount * switch (m.group(2)) {
-                    case "h" -> 3_600_000; case "m" -> 60_000; case "s" -> 1_000; default -> 1;
-                });
-                total = total.plusMillis(millis);
-                end = m.end();
-            }
-            if (end == 0 || end != value.length()) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 5m, 30s or 1m30s");
-            }
-            return total;
         }
     }
 
