@@ -451,10 +451,10 @@ class Demo implements Callable<Integer> {
                 if (usage == null) out.println("per-pod CPU: n/a (" + MetricsApi.lastProblem + "; see ./jbang demo@. up for the fix)");
                 out.println();
                 List<Event> recent = Kube.request(connection, "list events in " + ns, () -> client.v1().events().inNamespace(ns).list().getItems())
-                        .stream().sorted(Comparator.comparing(PodView::eventTime).reversed()).limit(events).toList();
+                        .stream().sorted(Comparator.comparing(Kube::eventTime).reversed()).limit(events).toList();
                 out.println("EVENTS (latest " + recent.size() + ")");
                 for (Event e : recent) {
-                    out.printf("  %-6s %-8s %-22s %-40s %s%n", PodView.ago(PodView.eventTime(e), now), e.getType(), e.getReason(),
+                    out.printf("  %-6s %-8s %-22s %-40s %s%n", PodView.ago(Kube.eventTime(e), now), e.getType(), e.getReason(),
                             e.getInvolvedObject() == null ? "" : e.getInvolvedObject().getKind() + "/" + e.getInvolvedObject().getName(), oneLine(e.getMessage()));
                 }
                 out.flush();
@@ -790,19 +790,6 @@ class Demo implements Callable<Integer> {
             return millis + "m" + (requested.signum() == 0 ? "" : " (" + used.movePointRight(2).divide(requested, 0, java.math.RoundingMode.HALF_UP) + "%)");
         }
 
-        static Instant eventTime(Event e) {
-            for (String t : new String[]{e.getLastTimestamp(), e.getEventTime() == null ? null : e.getEventTime().getTime(), e.getFirstTimestamp(),
-                    e.getMetadata() == null ? null : e.getMetadata().getCreationTimestamp()}) {
-                if (t != null && !t.isBlank()) {
-                    try {
-                        return OffsetDateTime.parse(t).toInstant();
-                    } catch (java.time.format.DateTimeParseException ignored) {
-                        // try the next field
-                    }
-                }
-            }
-            return Instant.EPOCH;
-        }
     }
 
     /** One HPA on one line: target, CPU current/target, replicas and the controller's conditions. */

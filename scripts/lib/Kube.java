@@ -125,6 +125,20 @@ final class Kube {
         }
     }
 
+    /** When an event last happened: lastTimestamp, else eventTime, else firstTimestamp, else its creation (EPOCH when none parses). */
+    static java.time.Instant eventTime(io.fabric8.kubernetes.api.model.Event e) {
+        for (String t : new String[]{e.getLastTimestamp(), e.getEventTime() == null ? null : e.getEventTime().getTime(), e.getFirstTimestamp(),
+                e.getMetadata() == null ? null : e.getMetadata().getCreationTimestamp()}) {
+            if (t == null || t.isBlank()) continue;
+            try {
+                return java.time.OffsetDateTime.parse(t).toInstant();
+            } catch (java.time.format.DateTimeParseException ignored) {
+                // try the next field
+            }
+        }
+        return java.time.Instant.EPOCH;
+    }
+
     /** "Kind namespace/name" or "Kind name": how messages name an object. */
     static String describe(HasMetadata object) {
         String namespace = object.getMetadata().getNamespace();
