@@ -219,7 +219,7 @@ class Demo implements Callable<Integer> {
             List<HasMetadata> objects = manifests.read(UP_FILES, cluster.namespace);
             try (Kube.Connection connection = cluster.connect()) {
                 out.println((dryRun ? "Would apply " : "Applying ") + objects.size() + " objects from " + manifests.dir() + " to " + connection.where()
-                        + (dryRun ? "" : " (" + manifests.strategy + " apply)"));
+                        + (dryRun ? "" : ", apply strategy " + manifests.strategy));
                 if (dryRun) {
                     printDryRun(connection, objects, out);
                     return OK;

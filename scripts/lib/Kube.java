@@ -68,7 +68,9 @@ final class Kube {
                     }
                 }
                 config = context == null ? all : Config.fromKubeconfig(context, file.toFile());
-            } catch (KubernetesClientException | IllegalArgumentException e) {
+            } catch (KubeException e) {
+                throw e;
+            } catch (RuntimeException e) { // fabric8's own errors, and the YAML parser's for a file that is not a kubeconfig
                 throw new KubeException(Failure.NO_CLUSTER, "kubeconfig " + file + " is not usable: " + oneLine(e.getMessage()));
             }
             String contextName = context != null ? context : config.getCurrentContext() == null ? "(none)" : config.getCurrentContext().getName();
