@@ -57,7 +57,7 @@ import java.util.stream.Stream;
                 "Reads the HPA, its pods and events through watches (informers); per-pod CPU (--pods) polls the metrics API, which has no watch."},
         subcommands = {HpaWatch.Explain.class},
         footer = {"", "Exit status: 0 watched (and --until-replicas met), 1 no cluster or an API error, 2 bad usage, "
-                + "3 --timeout passed before --until-replicas was met (the chart and CSV are still written)."})
+                + "3 --timeout passed (or Ctrl-C) before --until-replicas was met (the chart and CSV are still written)."})
 class HpaWatch implements Callable<Integer> {
     static final int OK = 0, FAILED = 1, USAGE = 2, NOT_MET = 3;
 
@@ -143,7 +143,8 @@ class HpaWatch implements Callable<Integer> {
             }
             writeOutputs(timeline, out);
             if (untilReplicas != null && !met) {
-                throw new NotMet("timed out after " + GoDuration.format(timeout) + ": HorizontalPodAutoscaler " + namespace + "/" + name + " has "
+                String why = stop.getCount() == 0 ? "stopped" : "timed out after " + GoDuration.format(timeout);
+                throw new NotMet(why + ": HorizontalPodAutoscaler " + namespace + "/" + name + " has "
                         + watch.currentReplicas() + " current replicas, not " + untilReplicas);
             }
             if (untilReplicas != null) out.println("reached " + untilReplicas + " replicas");

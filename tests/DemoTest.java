@@ -319,6 +319,8 @@ class DemoTest {
         assertTrue(r.err().contains("kubeconfig " + config) && r.err().contains("context mock"), r.err());
         assertOneLineError(run("down", "--kubeconfig", config.toString(), "--context", "prod"), Demo.NO_CLUSTER, "context 'prod' is not in kubeconfig " + config);
         assertOneLineError(run("up", "--kubeconfig", tmp.resolve("nope").toString(), "--manifests", FIXTURES), Demo.NO_CLUSTER, "nope: no such file");
+        Path notAKubeconfig = java.nio.file.Files.writeString(tmp.resolve("not-a-kubeconfig"), "a: 1\na: 2\n");
+        assertOneLineError(run("status", "--kubeconfig", notAKubeconfig.toString()), Demo.NO_CLUSTER, "kubeconfig " + notAKubeconfig + " is not usable: ");
     }
 
     @Test

@@ -142,10 +142,15 @@ class HpaWatchTest {
     }
 
     @Test
-    void aTimeoutBeforeTheReplicasAreReachedIsExitCode3() throws Exception {
+    void aTimeoutOrCtrlCBeforeTheReplicasAreReachedIsExitCode3() throws Exception {
         Watch w = watch("--until-replicas", "5", "--timeout", "1s");
         assertEquals(HpaWatch.NOT_MET, w.exit().get(20, TimeUnit.SECONDS), w.out() + "" + w.err());
         assertEquals("hpa-watch: timed out after 1s: HorizontalPodAutoscaler ml-demo/model-server-hpa has 1 current replicas, not 5", w.err().toString().strip());
+        Watch stopped = watch("--until-replicas", "5");
+        stopped.waitForOutput("1 -> 1");
+        stopped.command().stop.countDown(); // what Ctrl-C does
+        assertEquals(HpaWatch.NOT_MET, stopped.exit().get(10, TimeUnit.SECONDS));
+        assertEquals("hpa-watch: stopped: HorizontalPodAutoscaler ml-demo/model-server-hpa has 1 current replicas, not 5", stopped.err().toString().strip());
     }
 
     @Test
