@@ -5,9 +5,13 @@
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Kube.java
+//SOURCES lib/GoDuration.java
+//SOURCES lib/Timeline.java
 //MAIN HpaWatch
 
 // hpa-watch: what the HorizontalPodAutoscaler decides, and why.
+//   hpa-watch                                  watch ml-demo/model-server-hpa live, one row per change (like kubectl get hpa -w)
+//   hpa-watch --pods --csv run.csv --chart run.svg --until-replicas 3 --timeout 10m
 //   hpa-watch explain                          the live HPA (ml-demo/model-server-hpa) in the current kube context
 //   hpa-watch explain --snapshot s.yaml        one recorded snapshot (see docs/hpa-engine.md for the format)
 //   hpa-watch explain --snapshot runs/ --json  a folder of snapshots in name order, one JSON line each
@@ -15,6 +19,7 @@ import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.CrossVersionObjectReference;
@@ -43,15 +48,58 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 @Command(name = "hpa-watch", mixinStandardHelpOptions = true, version = "hpa-watch 1.0 (HPA algorithm of kube-controller-manager v1.31/1.32)",
-        description = "What the HorizontalPodAutoscaler decides, and why.",
-        subcommands = {HpaWatch.Explain.class})
+        description = {"What the HorizontalPodAutoscaler decides, and why.",
+                "Without a subcommand: watch the HPA live, one row per change, like kubectl get hpa -w: time, replicas current -> desired, "
+                + "CPU current/target, ready pods, and the latest scaling event or the controller's condition.",
+                "Reads the HPA, its pods and events through watches (informers); per-pod CPU (--pods) polls the metrics API, which has no watch."},
+        subcommands = {HpaWatch.Explain.class},
+        footer = {"", "Exit status: 0 watched (and --until-replicas met), 1 no cluster or an API error, 2 bad usage, "
+                + "3 --timeout passed (or Ctrl-C) before --until-replicas was met (the chart and CSV are still written)."})
 class HpaWatch implements Callable<Integer> {
+    static final int OK = 0, FAILED = 1, USAGE = 2, NOT_MET = 3;
+
     @Spec CommandSpec spec;
+
+    @Option(names = {"-n", "--namespace"}, defaultValue = "ml-demo", paramLabel = "NAMESPACE", description = "The HPA's namespace (default ${DEFAULT-VALUE}).")
+    String namespace;
+
+    @Option(names = "--name", defaultValue = "model-server-hpa", paramLabel = "NAME", description = "The HPA's name (default ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = {"-l", "--selector"}, defaultValue = "app.kubernetes.io/name=model-server", paramLabel = "SELECTOR",
+            description = "The label selector of the HPA's pods (default ${DEFAULT-VALUE}).")
+    String selector;
+
+    @Option(names = "--context", paramLabel = "CONTEXT", description = "The kubeconfig context (default: the current one).")
+    String context;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE", description = "The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
+    Path kubeconfig;
+
+    @Option(names = "--pods", description = "Also show each pod's CPU (percent of its request), polled from the metrics API every 15 s.")
+    boolean pods;
+
+    @Option(names = "--pods-interval", defaultValue = "15s", converter = GoDuration.class, hidden = true)
+    Duration podsInterval;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Record the timeline as CSV (the schema the local mode writes too), on exit.")
+    Path csv;
+
+    @Option(names = "--chart", paramLabel = "FILE.svg|FILE.png", description = "Draw replicas, average CPU and target over time, on exit.")
+    Path chart;
+
+    @Option(names = "--until-replicas", paramLabel = "N", description = "Stop once the HPA's current replicas are N (exit 0), for scripts.")
+    Integer untilReplicas;
+
+    @Option(names = "--timeout", converter = GoDuration.class, paramLabel = "DURATION",
+            description = "Stop after DURATION; with --until-replicas, exit 3 if the count was not reached (default: no limit, Ctrl-C ends the watch).")
+    Duration timeout;
+
+    /** Counted down to end a watch without --timeout or --until-replicas (Ctrl-C through a shutdown hook; tests directly). */
+    final java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
 
     public static void main(String[] args) {
         // fabric8 logs through SLF4J; without a provider SLF4J prints a three-line warning on every run
@@ -67,18 +115,67 @@ class HpaWatch implements Callable<Integer> {
             return 2;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            String message = e instanceof Snapshot.InvalidSnapshotException || e instanceof Kube.KubeException || e instanceof UserError
+            String message = e instanceof Snapshot.InvalidSnapshotException || e instanceof Kube.KubeException || e instanceof UserError || e instanceof NotMet
                     ? e.getMessage() : "internal error: " + e;
+            commandLine.getOut().flush();
             commandLine.getErr().println("hpa-watch: " + Snapshot.oneLine(message));
-            return 1;
+            return e instanceof NotMet ? NOT_MET : FAILED;
         });
         return cli;
     }
 
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("hpa-watch: missing subcommand: use 'hpa-watch explain' (see --help)");
-        return 2;
+        if (untilReplicas != null && untilReplicas < 0) throw new UserError("--until-replicas must not be negative, got " + untilReplicas);
+        if (chart != null && !chart.toString().matches("(?i).*\\.(svg|png)")) throw new UserError("--chart " + chart + ": the file name must end in .svg or .png");
+        PrintWriter out = spec.commandLine().getOut();
+        try (Kube.Connection connection = Kube.connect(kubeconfig, context); LiveWatch watch = new LiveWatch(connection, namespace, name, selector, out)) {
+            Timeline timeline = new Timeline();
+            watch.onSample(timeline::add);
+            Thread writeOnCtrlC = new Thread(() -> { stop.countDown(); writeOutputs(timeline, out); });
+            Runtime.getRuntime().addShutdownHook(writeOnCtrlC);
+            boolean met;
+            try {
+                watch.start(pods ? podsInterval : null);
+                met = watch.awaitReplicas(untilReplicas, timeout, stop);
+            } finally {
+                try { Runtime.getRuntime().removeShutdownHook(writeOnCtrlC); } catch (IllegalStateException shuttingDown) { /* Ctrl-C: the hook writes */ }
+            }
+            writeOutputs(timeline, out);
+            if (untilReplicas != null && !met) {
+                String why = stop.getCount() == 0 ? "stopped" : "timed out after " + GoDuration.format(timeout);
+                throw new NotMet(why + ": HorizontalPodAutoscaler " + namespace + "/" + name + " has "
+                        + watch.currentReplicas() + " current replicas, not " + untilReplicas);
+            }
+            if (untilReplicas != null) out.println("reached " + untilReplicas + " replicas");
+            out.flush();
+            return OK;
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean written = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Writes --csv and --chart once, whether the watch ended normally or by Ctrl-C. */
+    private void writeOutputs(Timeline timeline, PrintWriter out) {
+        if (!written.compareAndSet(false, true)) return;
+        try {
+            if (csv != null) {
+                timeline.writeCsv(csv);
+                out.println("wrote " + csv + " (" + timeline.samples().size() + " samples)");
+            }
+            if (chart != null) {
+                timeline.writeChart(chart, "HPA " + namespace + "/" + name);
+                out.println("wrote " + chart);
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot write " + (csv != null ? csv : chart) + ": " + e.getMessage());
+        }
+        out.flush();
+    }
+
+    /** --until-replicas was not reached within --timeout. */
+    static final class NotMet extends RuntimeException {
+        NotMet(String message) { super(message, null, false, false); }
     }
 
     /** A mistake in how the command was used; printed as one line. */
@@ -322,27 +419,236 @@ class HpaWatch implements Callable<Integer> {
         }
     }
 
-    /** picocli converter for Go-style durations, as the controller's flags take them: 5m, 30s, 1m30s, 1h, 500ms. */
-    static final class GoDuration implements CommandLine.ITypeConverter<Duration> {
-        private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|h|m|s)");
+    /**
+     * The live view. Informers (list + watch, kept in sync by fabric8) hold the HPA, its pods and the
+     * namespace's events; every change that alters what a row shows prints one row and becomes one Timeline
+     * sample. Per-pod CPU comes from the metrics API, which has no watch, so that part polls.
+     */
+    static final class LiveWatch implements AutoCloseable {
+        private final Kube.Connection connection;
+        private final String namespace, name, selector;
+        private final PrintWriter out;
+        private final List<java.util.function.Consumer<Timeline.Sample>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final List<io.fabric8.kubernetes.client.informers.SharedIndexInformer<?>> informers = new ArrayList<>();
+        private java.util.concurrent.ScheduledExecutorService poller;
+
+        private volatile HorizontalPodAutoscaler hpa;
+        private final java.util.Map<String, Pod> podsByName = new java.util.concurrent.ConcurrentHashMap<>();
+        private volatile java.util.Map<String, Integer> cpuByPod; // null until polled (or without --pods)
+        private volatile Event latestEvent;
+        private volatile boolean started;
+        private volatile int currentReplicas = -1;
+        private String lastRow, lastEvent;
+        private final Object lock = new Object();
+
+        LiveWatch(Kube.Connection connection, String namespace, String name, String selector, PrintWriter out) {
+            this.connection = connection;
+            this.namespace = namespace;
+            this.name = name;
+            this.selector = selector;
+            this.out = out;
+        }
+
+        void onSample(java.util.function.Consumer<Timeline.Sample> listener) { listeners.add(listener); }
+
+        int currentReplicas() { return Math.max(currentReplicas, 0); }
+
+        /** Starts the informers (each blocks until its first list is in) and, with a POD_METRICS_INTERVAL, the metrics poller. */
+        void start(Duration podMetricsInterval) {
+            KubernetesClient client = connection.client();
+            var hpaResource = client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(namespace).withName(name);
+            HorizontalPodAutoscaler first = Kube.request(connection, "get HorizontalPodAutoscaler " + namespace + "/" + name, hpaResource::get);
+            out.println("Watching HorizontalPodAutoscaler " + namespace + "/" + name + " and pods " + selector + " at " + connection.where());
+            if (first == null) out.println("(it does not exist yet; ./jbang demo@. up creates it)");
+            out.printf("%-8s  %-10s  %-13s  %-5s  %s%n", "TIME", "REPLICAS", "CPU/TARGET", "READY", "LATEST (scaling event or condition)");
+            out.flush();
+            informers.add(Kube.request(connection, "watch HorizontalPodAutoscaler " + namespace + "/" + name,
+                    () -> hpaResource.inform(handler(h -> hpa = h, h -> hpa = null))));
+            informers.add(Kube.request(connection, "watch pods " + selector + " in " + namespace,
+                    () -> client.pods().inNamespace(namespace).withLabelSelector(selector).inform(
+                            handler(p -> podsByName.put(p.getMetadata().getName(), p), p -> podsByName.remove(p.getMetadata().getName())))));
+            informers.add(Kube.request(connection, "watch events in " + namespace,
+                    () -> client.v1().events().inNamespace(namespace).inform(handler(this::event, e -> { }))));
+            if (podMetricsInterval != null) {
+                poller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "pod-metrics-poller");
+                    t.setDaemon(true);
+                    return t;
+                });
+                poller.scheduleWithFixedDelay(this::pollPodMetrics, 0, podMetricsInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            started = true;
+            changed();
+        }
+
+        /**
+         * Waits until the HPA reports UNTIL current replicas (true), or TIMEOUT passes or STOP is counted down
+         * (false with UNTIL, true without: then there was no condition to meet).
+         */
+        boolean awaitReplicas(Integer until, Duration timeout, java.util.concurrent.CountDownLatch stop) {
+            long end = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+            while (true) {
+                if (until != null && currentReplicas == until) return true;
+                long left = end - System.nanoTime();
+                if (left <= 0) return until == null;
+                try {
+                    if (stop.await(Math.min(left, 100_000_000L), java.util.concurrent.TimeUnit.NANOSECONDS)) return until == null;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return until == null;
+                }
+            }
+        }
 
         @Override
-        public Duration convert(String value) {
-            Matcher m = PART.matcher(value);
-            Duration total = Duration.ZERO;
-            int end = 0;
-            while (m.find() && m.start() == end) {
-                double amount = Double.parseDouble(m.group(1));
-                long millis = (long) (amount * switch (m.group(2)) {
-                    case "h" -> 3_600_000; case "m" -> 60_000; case "s" -> 1_000; default -> 1;
-                });
-                total = total.plusMillis(millis);
-                end = m.end();
+        public void close() {
+            if (poller != null) poller.shutdownNow();
+            informers.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
+            for (var informer : informers) { // let the watches close before the client does
+                try {
+                    informer.stopped().toCompletableFuture().get(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception stillClosing) {
+                    // the client's close ends it anyway
+                }
             }
-            if (end == 0 || end != value.length()) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 5m, 30s or 1m30s");
+        }
+
+        private <T> io.fabric8.kubernetes.client.informers.ResourceEventHandler<T> handler(java.util.function.Consumer<T> upsert, java.util.function.Consumer<T> delete) {
+            return new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
+                @Override public void onAdd(T obj) { upsert.accept(obj); changed(); }
+                @Override public void onUpdate(T oldObj, T newObj) { upsert.accept(newObj); changed(); }
+                @Override public void onDelete(T obj, boolean deletedFinalStateUnknown) { delete.accept(obj); changed(); }
+            };
+        }
+
+        /** Keeps the newest event about the HPA: its scaling decisions and its failures to get metrics. */
+        private void event(Event e) {
+            var about = e.getInvolvedObject();
+            if (about == null || !"HorizontalPodAutoscaler".equals(about.getKind()) || !name.equals(about.getName())) return;
+            Event latest = latestEvent;
+            if (latest == null || !Kube.eventTime(e).isBefore(Kube.eventTime(latest))) latestEvent = e;
+        }
+
+        private void pollPodMetrics() {
+            try {
+                List<PodMetrics> metrics = connection.client().resources(PodMetrics.class).inNamespace(namespace).withLabelSelector(selector).list().getItems();
+                java.util.Map<String, Integer> cpu = new java.util.HashMap<>();
+                for (PodMetrics m : metrics) {
+                    Pod pod = podsByName.get(m.getMetadata().getName());
+                    Integer percent = pod == null ? null : cpuPercent(pod, m);
+                    if (percent != null) cpu.put(m.getMetadata().getName(), percent);
+                }
+                cpuByPod = cpu;
+            } catch (KubernetesClientException e) {
+                cpuByPod = java.util.Map.of(); // shown as "-" per pod; the HPA row's <unknown> tells the rest
             }
-            return total;
+            changed();
+        }
+
+        /** The pod's CPU usage in percent of its CPU request, rounded down as the controller does; null without a request. */
+        static Integer cpuPercent(Pod pod, PodMetrics metrics) {
+            java.math.BigDecimal used = java.math.BigDecimal.ZERO, requested = java.math.BigDecimal.ZERO;
+            for (var c : metrics.getContainers()) {
+                if (c.getUsage() != null && c.getUsage().get("cpu") != null) used = used.add(c.getUsage().get("cpu").getNumericalAmount());
+            }
+            for (var c : pod.getSpec() == null ? List.<io.fabric8.kubernetes.api.model.Container>of() : pod.getSpec().getContainers()) {
+                var requests = c.getResources() == null ? null : c.getResources().getRequests();
+                if (requests != null && requests.get("cpu") != null) requested = requested.add(requests.get("cpu").getNumericalAmount());
+            }
+            return requested.signum() == 0 ? null : used.movePointRight(2).divide(requested, 0, java.math.RoundingMode.DOWN).intValue();
+        }
+
+        /** Called on every change: prints a row and records a sample when what the row shows has changed. */
+        private void changed() {
+            if (!started) return;
+            synchronized (lock) {
+                HorizontalPodAutoscaler h = hpa;
+                String time = java.time.LocalTime.now().withNano(0).toString();
+                if (h == null) {
+                    String row = "HorizontalPodAutoscaler " + namespace + "/" + name + " does not exist";
+                    if (!row.equals(lastRow)) out.printf("%-8s  %s%n", time, row);
+                    lastRow = row;
+                    out.flush();
+                    return;
+                }
+                Timeline.Sample sample = sample(h, Instant.now());
+                String latest = latest(h);
+                String row = String.format("%-10s  %-13s  %-5s  %s", sample.currentReplicas() + " -> " + sample.desiredReplicas(),
+                        (sample.cpuCurrent() == null ? "<unknown>" : sample.cpuCurrent() + "%") + "/" + sample.cpuTarget() + "%",
+                        sample.readyPods() + "/" + sample.pods().stream().filter(p -> !p.state().equals("terminated")).count(), latest);
+                if (cpuByPod != null) {
+                    row += sample.pods().stream().map(p -> p.name() + " " + p.state() + " " + (p.cpuPercent() == null ? "-" : p.cpuPercent() + "%"))
+                            .collect(java.util.stream.Collectors.joining(", ", "\n" + " ".repeat(10) + "pods: ", ""));
+                }
+                if (row.equals(lastRow)) return;
+                lastRow = row;
+                out.printf("%-8s  %s%n", time, row);
+                out.flush();
+                if (!latest.isEmpty() && !latest.equals(lastEvent)) {
+                    sample = new Timeline.Sample(sample.time(), sample.currentReplicas(), sample.desiredReplicas(), sample.minReplicas(), sample.maxReplicas(),
+                            sample.cpuCurrent(), sample.cpuTarget(), sample.pods(), null, null, List.of(latest));
+                    lastEvent = latest;
+                }
+                for (var listener : listeners) listener.accept(sample);
+                currentReplicas = sample.currentReplicas();
+            }
+        }
+
+        private Timeline.Sample sample(HorizontalPodAutoscaler h, Instant now) {
+            var status = h.getStatus();
+            Integer cpuTarget = null, cpuCurrent = null;
+            if (h.getSpec().getMetrics() != null) {
+                for (var m : h.getSpec().getMetrics()) {
+                    if (m.getResource() != null && "cpu".equals(m.getResource().getName())) cpuTarget = m.getResource().getTarget().getAverageUtilization();
+                }
+            }
+            if (status != null && status.getCurrentMetrics() != null) {
+                for (var m : status.getCurrentMetrics()) {
+                    if (m.getResource() != null && "cpu".equals(m.getResource().getName()) && m.getResource().getCurrent() != null) {
+                        cpuCurrent = m.getResource().getCurrent().getAverageUtilization();
+                    }
+                }
+            }
+            java.util.Map<String, Integer> cpu = cpuByPod == null ? java.util.Map.of() : cpuByPod;
+            List<Timeline.Pod> pods = podsByName.values().stream().sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
+                    .map(p -> new Timeline.Pod(p.getMetadata().getName(), state(p), cpu.get(p.getMetadata().getName()))).toList();
+            return new Timeline.Sample(now, status == null || status.getCurrentReplicas() == null ? 0 : status.getCurrentReplicas(),
+                    status == null || status.getDesiredReplicas() == null ? 0 : status.getDesiredReplicas(),
+                    h.getSpec().getMinReplicas() == null ? 1 : h.getSpec().getMinReplicas(), h.getSpec().getMaxReplicas(),
+                    cpuCurrent, cpuTarget == null ? 0 : cpuTarget, pods, null, null, List.of());
+        }
+
+        /** A pod in the Timeline's words, shared with the local mode: starting, ready, draining, terminated. */
+        static String state(Pod pod) {
+            if (pod.getMetadata().getDeletionTimestamp() != null) return "draining";
+            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+            if ("Succeeded".equals(phase) || "Failed".equals(phase)) return "terminated";
+            boolean ready = pod.getStatus() != null && pod.getStatus().getConditions() != null
+                    && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+            return ready ? "ready" : "starting";
+        }
+
+        /**
+         * What explains the row: a condition that stops the controller (ScalingActive or AbleToScale False, e.g.
+         * FailedGetResourceMetric while metrics are missing), else the newest event about the HPA (SuccessfulRescale
+         * and its reason), else a ScalingLimited reason, else AbleToScale's (ReadyForNewScale, ScaleDownStabilized).
+         */
+        private String latest(HorizontalPodAutoscaler h) {
+            List<HorizontalPodAutoscalerCondition> conditions = h.getStatus() == null || h.getStatus().getConditions() == null ? List.of() : h.getStatus().getConditions();
+            for (HorizontalPodAutoscalerCondition c : conditions) {
+                if (("ScalingActive".equals(c.getType()) || "AbleToScale".equals(c.getType())) && "False".equals(c.getStatus())) {
+                    return c.getType() + "=False " + c.getReason() + ": " + Snapshot.oneLine(c.getMessage());
+                }
+            }
+            Event e = latestEvent;
+            if (e != null) return e.getReason() + ": " + Snapshot.oneLine(e.getMessage());
+            for (HorizontalPodAutoscalerCondition c : conditions) {
+                if ("ScalingLimited".equals(c.getType()) && "True".equals(c.getStatus())) return "ScalingLimited " + c.getReason();
+            }
+            for (HorizontalPodAutoscalerCondition c : conditions) {
+                if ("AbleToScale".equals(c.getType())) return c.getReason();
+            }
+            return "";
         }
     }
 

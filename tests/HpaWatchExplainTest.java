@@ -138,7 +138,7 @@ class HpaWatchExplainTest {
         assertOneLineError(runWithInput("", "explain", "--snapshot", "-", "--cpu-initialization-period", "soon"), "'soon' is not a duration");
         assertOneLineError(run("explain", "--frobnicate"), "Unknown option: '--frobnicate'");
         assertOneLineError(runWithInput("", "explain", "--snapshot", "-", "--tolerance", "-1"), "--tolerance must not be negative");
-        assertOneLineError(run(), "missing subcommand");
+        assertOneLineError(run("--until-replicas", "-1"), "--until-replicas must not be negative"); // no subcommand is the live watch (HpaWatchTest)
     }
 
     @Test

@@ -40,6 +40,10 @@ import java.util.stream.Collectors;
 class TestRunner {
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"); // servers started in-process by tests stay quiet
+        // the fabric8 mock server, shut down after a test that used watches, reports its closing connections as an ERROR with a stack trace;
+        // and the client warns that metrics.k8s.io is v1beta1, which is the only version there is
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty.util.concurrent.DefaultPromise.rejectedExecution", "off");
+        System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
         if (Arrays.asList(args).contains("--help")) {
             System.out.println("usage: ./jbang test [Class | Class#method]...   (no argument: every *Test class)");
             return;
