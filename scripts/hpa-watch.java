@@ -7,11 +7,13 @@
 //SOURCES lib/Kube.java
 //SOURCES lib/GoDuration.java
 //SOURCES lib/Timeline.java
+//SOURCES lib/Dashboard.java
 //MAIN HpaWatch
 
 // hpa-watch: what the HorizontalPodAutoscaler decides, and why.
 //   hpa-watch                                  watch ml-demo/model-server-hpa live, one row per change (like kubectl get hpa -w)
 //   hpa-watch --pods --csv run.csv --chart run.svg --until-replicas 3 --timeout 10m
+//   hpa-watch --pods --web 8080                the live dashboard on http://localhost:8080
 //   hpa-watch explain                          the live HPA (ml-demo/model-server-hpa) in the current kube context
 //   hpa-watch explain --snapshot s.yaml        one recorded snapshot (see docs/hpa-engine.md for the format)
 //   hpa-watch explain --snapshot runs/ --json  a folder of snapshots in name order, one JSON line each
@@ -91,6 +93,9 @@ class HpaWatch implements Callable<Integer> {
     @Option(names = "--chart", paramLabel = "FILE.svg|FILE.png", description = "Draw replicas, average CPU and target over time, on exit.")
     Path chart;
 
+    @Option(names = "--web", paramLabel = "PORT", description = "Also serve the live dashboard on http://localhost:PORT (loopback only).")
+    Integer web;
+
     @Option(names = "--until-replicas", paramLabel = "N", description = "Stop once the HPA's current replicas are N (exit 0), for scripts.")
     Integer untilReplicas;
 
@@ -132,6 +137,7 @@ class HpaWatch implements Callable<Integer> {
         try (Kube.Connection connection = Kube.connect(kubeconfig, context); LiveWatch watch = new LiveWatch(connection, namespace, name, selector, out)) {
             Timeline timeline = new Timeline();
             watch.onSample(timeline::add);
+            Dashboard dashboard = web == null ? null : startDashboard(connection, timeline, watch, out);
             Thread writeOnCtrlC = new Thread(() -> { stop.countDown(); writeOutputs(timeline, out); });
             Runtime.getRuntime().addShutdownHook(writeOnCtrlC);
             boolean met;
@@ -142,6 +148,7 @@ class HpaWatch implements Callable<Integer> {
                 try { Runtime.getRuntime().removeShutdownHook(writeOnCtrlC); } catch (IllegalStateException shuttingDown) { /* Ctrl-C: the hook writes */ }
             }
             writeOutputs(timeline, out);
+            if (dashboard != null) dashboard.close();
             if (untilReplicas != null && !met) {
                 String why = stop.getCount() == 0 ? "stopped" : "timed out after " + GoDuration.format(timeout);
                 throw new NotMet(why + ": HorizontalPodAutoscaler " + namespace + "/" + name + " has "
@@ -150,6 +157,28 @@ class HpaWatch implements Callable<Integer> {
             if (untilReplicas != null) out.println("reached " + untilReplicas + " replicas");
             out.flush();
             return OK;
+        }
+    }
+
+    /**
+     * The dashboard over the watch's timeline. Its settings are the live HPA's spec; its "explain" reads
+     * the cluster again and explains the current decision, as `hpa-watch explain` does.
+     */
+    private Dashboard startDashboard(Kube.Connection connection, Timeline timeline, LiveWatch watch, PrintWriter out) {
+        if (web < 0 || web > 65535) throw new UserError("--web must be a port number (0-65535), got " + web);
+        try {
+            Dashboard dashboard = Dashboard.start(Dashboard.LOOPBACK, web, timeline,
+                    () -> watch.hpa() == null ? null : Snapshot.JSON.writeValueAsString(watch.hpa().getSpec()),
+                    () -> {
+                        LiveRead live = LiveRead.read(connection, namespace, name, Instant.now());
+                        return HpaEngine.explainText(namespace + "/" + name + " (live)", live.snapshot(), HpaEngine.decide(live.snapshot(), HpaEngine.Flags.DEFAULTS),
+                                "the controller's history is not visible from outside; this assumes a controller that sees the HPA for the first time");
+                    }, "HPA " + namespace + "/" + name);
+            out.println("dashboard: " + dashboard.url());
+            out.flush();
+            return dashboard;
+        } catch (Dashboard.PortInUseException e) {
+            throw new UserError(e.getMessage());
         }
     }
 
@@ -288,24 +317,9 @@ class HpaWatch implements Callable<Integer> {
                 out.println(Snapshot.JSON.writeValueAsString(node));
                 return;
             }
-            HorizontalPodAutoscaler hpa = snapshot.hpa();
-            CrossVersionObjectReference ref = hpa.getSpec().getScaleTargetRef();
-            out.println("== " + source + " at " + snapshot.now());
-            out.println("HPA " + (hpa.getMetadata() == null ? "?" : hpa.getMetadata().getNamespace() + "/" + hpa.getMetadata().getName())
-                    + (ref == null ? "" : " -> " + ref.getKind() + "/" + ref.getName()));
-            if (note != null) out.println("note: " + note);
-            for (int i = 0; i < d.steps().size(); i++) out.printf("  %2d. %s%n", i + 1, d.steps().get(i));
-            out.println("result: " + d.currentReplicas() + " -> " + d.desiredReplicas() + " replicas" + (d.rescale() ? " (rescale)" : " (no change)")
-                    + "; utilization " + (d.currentUtilization() == null ? "n/a" : d.currentUtilization() + "%")
-                    + "; metric proposal " + orNa(d.metricReplicas()) + "; stabilized " + orNa(d.stabilizedReplicas()) + "; limited by " + d.limitedBy());
-            for (HorizontalPodAutoscalerCondition c : d.conditions()) {
-                out.printf("  %-15s %-6s %-22s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage());
-            }
-            if (d.error() != null) out.println("error (as the controller reports it): " + d.error());
+            out.print(HpaEngine.explainText(source, snapshot, d, note));
             out.println();
         }
-
-        private static String orNa(Integer value) { return value == null ? "n/a" : value.toString(); }
 
         record Source(String name, Path file) {
             Snapshot read(InputStream stdin) {
@@ -452,6 +466,9 @@ class HpaWatch implements Callable<Integer> {
         void onSample(java.util.function.Consumer<Timeline.Sample> listener) { listeners.add(listener); }
 
         int currentReplicas() { return Math.max(currentReplicas, 0); }
+
+        /** The HPA as last seen by the informer (null before the first list). */
+        HorizontalPodAutoscaler hpa() { return hpa; }
 
         /** Starts the informers (each blocks until its first list is in) and, with a POD_METRICS_INTERVAL, the metrics poller. */
         void start(Duration podMetricsInterval) {

@@ -129,6 +129,30 @@ class HpaWatchTest {
     }
 
     @Test
+    void webServesTheLiveDashboardOverTheWatchsTimeline() throws Exception {
+        int port = Project.freePort();
+        Watch w = watch("--web", String.valueOf(port));
+        w.waitForOutput("dashboard: http://localhost:" + port + "/");
+        w.waitForOutput("1 -> 1");
+        var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode());
+        var settings = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/api/settings")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, settings.statusCode(), settings.body());
+        assertTrue(settings.body().contains("\"maxReplicas\":5"), settings.body());
+        // the first lines of the event stream carry the sample the watch recorded
+        var events = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/events")).header("Accept", "text/event-stream").build(), java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertTrue(events.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        String sample;
+        try (var lines = events.body()) {
+            sample = lines.filter(l -> l.startsWith("data:") && l.contains("currentReplicas")).findFirst().orElse("");
+        }
+        assertTrue(sample.contains("\"cpuCurrent\":20") && sample.contains("\"maxReplicas\":5"), sample);
+        w.command().stop.countDown();
+        assertEquals(0, w.exit().get(20, TimeUnit.SECONDS), w.out() + "" + w.err());
+    }
+
+    @Test
     void perPodCpuAndAStoppedController() throws Exception {
         setStatus(status(1, 1, null).addNewCondition().withType("ScalingActive").withStatus("False").withReason("FailedGetResourceMetric")
                 .withMessage("the HPA was unable to compute the replica count: failed to get cpu utilization").endCondition().build());
