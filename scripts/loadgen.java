@@ -273,7 +273,10 @@ class Loadgen implements Callable<Integer> {
         config.maxInFlight(maxInFlight);
         if (stages != null) config.stages(LoadSchedule.parseStages(stages));
         if (duration != null) config.duration(duration);
-        if (requests != null) config.requests(requests);
+        if (requests != null) {
+            if (requests < 1) throw new IllegalArgumentException("-n " + requests + " sends nothing. Fix: give a count of at least 1, or drop -n and bound the run with -d");
+            config.requests(requests);
+        }
         for (String header : headers) {
             int colon = header.indexOf(':');
             if (colon <= 0) throw new IllegalArgumentException("-H '" + header + "' is not a header. Fix: write it as 'Name: value', e.g. -H 'Authorization: Bearer x'");
@@ -286,7 +289,8 @@ class Loadgen implements Callable<Integer> {
             try {
                 payload = Files.readAllBytes(bodyFile);
             } catch (IOException e) {
-                throw new IllegalArgumentException("--body-file " + bodyFile + " cannot be read (" + e.getClass().getSimpleName() + "). Fix: give an existing, readable file");
+                String why = Files.exists(bodyFile) ? "cannot be read" : "does not exist";
+                throw new IllegalArgumentException("--body-file " + bodyFile + " " + why + ". Fix: give an existing, readable file");
             }
         }
         if (payload != null) {
@@ -921,11 +925,16 @@ final class LoadReport {
 
     static String describe(LoadConfig config, LoadSchedule schedule) {
         String target = schedule.stages().size() == 1 && schedule.start() == schedule.stages().get(0).target()
-                ? (config.openLoop() ? number(schedule.start()) + " requests/s" : number(schedule.start()) + " workers")
-                : "stages from " + number(schedule.start()) + (config.openLoop() ? " requests/s" : " workers") + " " + stages(schedule);
-        String bound = config.requests() > 0 ? ", at most " + config.requests() + " requests" : "";
+                ? number(schedule.start()) + unit(config, schedule.start())
+                : "stages " + stages(schedule) + " from " + number(schedule.start()) + unit(config, schedule.start());
+        String bound = config.requests() > 0 ? config.requests() + " requests, within " + LoadDurations.format(schedule.total())
+                : LoadDurations.format(schedule.total());
         return config.method().toUpperCase(Locale.ROOT) + " " + config.url() + ", " + (config.openLoop() ? "open" : "closed")
-                + " loop, " + target + " for " + LoadDurations.format(schedule.total()) + bound;
+                + " loop, " + target + ", " + bound;
+    }
+
+    private static String unit(LoadConfig config, double target) {
+        return config.openLoop() ? " requests/s" : target == 1 ? " worker" : " workers";
     }
 
     static String stages(LoadSchedule schedule) {
