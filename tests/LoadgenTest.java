@@ -20,6 +20,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpTimeoutException;
+import java.util.concurrent.TimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -167,7 +168,9 @@ class LoadgenTest {
 
         assertEquals(LoadErrorKind.CONNECT_REFUSED, LoadErrorKind.of(new CompletionException(new IOException("x", new ConnectException()))));
         assertEquals(LoadErrorKind.TIMEOUT, LoadErrorKind.of(new CompletionException(new HttpTimeoutException("request timed out"))));
+        assertEquals(LoadErrorKind.TIMEOUT, LoadErrorKind.of(new TimeoutException("The timeout period of 200ms has been exceeded")));
         assertEquals(LoadErrorKind.RESET, LoadErrorKind.of(new IOException("Connection reset")));
+        assertEquals(LoadErrorKind.RESET, LoadErrorKind.of(new IOException("Connection was closed")));
         assertEquals(LoadErrorKind.RESET, LoadErrorKind.of(new IOException("HTTP/1.1 header parser received no bytes")));
         assertEquals(LoadErrorKind.OTHER, LoadErrorKind.of(new IOException("something else")));
     }
@@ -344,9 +347,8 @@ class LoadgenTest {
     @Test
     void noKeepAliveOpensAConnectionPerRequest() throws Exception {
         LoopbackServer server = server(2, hit -> 0, hit -> 200);
-        // a fresh JVM, where --no-keep-alive may send Connection: close (see LoadEngine's static block)
-        Project.Result r = child(server.url().toString(), "-n", "5", "-q", "--no-keep-alive");
-        assertEquals(0, r.exitCode(), r.output());
+        Cli run = cli(server.url().toString(), "-n", "5", "-q", "--no-keep-alive");
+        assertEquals(0, run.code, run.err);
         assertEquals(5, server.clientPorts.size(), "five connections: " + server.clientPorts);
 
         LoopbackServer kept = server(2, hit -> 0, hit -> 200);
