@@ -3,7 +3,8 @@
 //SOURCES ../../scripts/loadgen.java
 //MAIN LoadgenBench
 
-// Benchmark of scripts/loadgen.java: ./jbang tests/bench/loadgen-bench.java [seconds per run, default 10]
+// Benchmark of scripts/loadgen.java, run from the repository root:
+//   ./jbang tests/bench/loadgen-bench.java [seconds per run, default 10]
 //   1. loadgen (closed loop) and wrk side by side, same loopback target, same connection count: rps, ratio
 //   2. loadgen's own CPU per request in that run
 //   3. loadgen's open loop at --rate 1000: achieved rate against the target rate
@@ -122,8 +123,13 @@ class LoadgenBench {
         return String.join(", ", values.stream().map(v -> String.format(Locale.ROOT, "%.0f", v)).toList());
     }
 
-    static List<String> loadgen(String url, String... args) {
-        List<String> cmd = java(List.of("-Xmx256m"), "Loadgen", url);
+    /** Runs loadgen with the JVM options its //JAVA_OPTIONS line gives it under JBang. */
+    static List<String> loadgen(String url, String... args) throws IOException {
+        List<String> options = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("scripts/loadgen.java"))) {
+            if (line.startsWith("//JAVA_OPTIONS ")) options.addAll(List.of(line.substring("//JAVA_OPTIONS ".length()).trim().split("\\s+")));
+        }
+        List<String> cmd = java(options, "Loadgen", url);
         cmd.addAll(List.of(args));
         return cmd;
     }
