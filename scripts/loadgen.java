@@ -4,9 +4,6 @@
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
 //DEPS io.vertx:vertx-core:5.2.0
-// a short-lived client on small machines: C1 only and the serial collector cut its CPU per request
-// (and JIT warm-up) by about 40% against the defaults in tests/bench/loadgen-bench.java
-//JAVA_OPTIONS -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 
 /*
  * loadgen: an HTTP load generator for the model server, in one self-contained file (it is mounted
@@ -39,6 +36,11 @@
  * The HTTP client is Vert.x's (Netty): one event loop per two cores drives all connections; the JDK's
  * HttpClient was measured at under a tenth of wrk's throughput here. vertx-core is pinned to the version
  * fabric8 kubernetes-client 8.0.0 brings, so scripts using both get one Vert.x.
+ *
+ * JVM options: the catalog alias (jbang-catalog.json) and the load-test Pod run it with
+ * -XX:+UseSerialGC -XX:TieredStopAtLevel=1, which cut its CPU per request (JIT warm-up included) by about
+ * 40% in tests/bench/loadgen-bench.java. They are not a //JAVA_OPTIONS line, because JBang applies those
+ * to every script that pulls this file in with //SOURCES, where a different collector would conflict.
  *
  * An engine runs once. Every run is bounded: by its duration or stages (default 10 s, at most 1 h) and
  * optionally by a request count (at most 10 million).
@@ -312,7 +314,7 @@ class Loadgen implements Callable<Integer> {
         if (payload != null) {
             config.body(payload);
             String flag = body != null ? "--body" : "--body-file";
-            if (!config.headers().containsKey("Content-Type")) {
+            if (config.headers().keySet().stream().noneMatch("Content-Type"::equalsIgnoreCase)) {
                 try {
                     new ObjectMapper().readTree(payload);
                 } catch (IOException e) {

@@ -123,12 +123,11 @@ class LoadgenBench {
         return String.join(", ", values.stream().map(v -> String.format(Locale.ROOT, "%.0f", v)).toList());
     }
 
-    /** Runs loadgen with the JVM options its //JAVA_OPTIONS line gives it under JBang. */
+    /** Runs loadgen with the JVM options its alias in jbang-catalog.json gives it. */
     static List<String> loadgen(String url, String... args) throws IOException {
         List<String> options = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("scripts/loadgen.java"))) {
-            if (line.startsWith("//JAVA_OPTIONS ")) options.addAll(List.of(line.substring("//JAVA_OPTIONS ".length()).trim().split("\\s+")));
-        }
+        new ObjectMapper().readTree(Path.of("jbang-catalog.json").toFile()).path("aliases").path("loadgen").path("java-options")
+                .forEach(option -> options.add(option.asText()));
         List<String> cmd = java(options, "Loadgen", url);
         cmd.addAll(List.of(args));
         return cmd;
