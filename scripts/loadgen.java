@@ -213,6 +213,8 @@ class Loadgen implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // resolve host names as the system does (/etc/hosts, a Pod's search domains), like curl and wget
+        if (System.getProperty("vertx.disableDnsResolver") == null) System.setProperty("vertx.disableDnsResolver", "true");
         Loadgen cli = new Loadgen(System.out, System.err, LoadReport.isTerminal());
         Runtime.getRuntime().addShutdownHook(new Thread(cli::stopOnSignal, "loadgen-signal"));
         int code = cli.execute(args);
