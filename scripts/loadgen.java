@@ -229,6 +229,9 @@ class Loadgen implements Callable<Integer> {
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, a) -> {
             String message = e.getMessage();
+            if (message.matches(".*is not an? (double|int|long)")) {
+                message = message.replaceAll("is not an? (double|int|long)$", "is not a number") + ". Fix: give a number, e.g. 50";
+            }
             err.println("loadgen: " + message + (message.contains("Fix:") ? "" : ". Fix: see 'loadgen --help'."));
             return EXIT_USAGE;
         });
