@@ -1,0 +1,500 @@
+//SOURCES ../scripts/loadgen.java
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpTimeoutException;
+import java.util.concurrent.TimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * scripts/loadgen.java against in-process servers on 127.0.0.1 (random ports; no other address is
+ * ever a target). Assertions are on counts and generous latency bounds, never on timing accuracy.
+ */
+class LoadgenTest {
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeServers() throws Exception {
+        for (AutoCloseable c : open) c.close();
+    }
+
+    // ---------------------------------------------------------------------------------- counts
+
+    @Test
+    void requestsModeSendsExactlyNRequestsInBothLoops() throws Exception {
+        LoopbackServer server = server(4, hit -> 0, hit -> 200);
+        LoadSummary closed = new LoadEngine(new LoadConfig().url(server.url()).concurrency(4).requests(37)).run();
+        assertEquals(37, closed.sent());
+        assertEquals(37, closed.responses());
+        assertEquals(37, server.hits.get());
+        assertEquals(Map.of(200, 37L), closed.statusCodes());
+
+        LoadSummary openLoop = new LoadEngine(new LoadConfig().url(server.url()).rate(500).requests(25)).run();
+        assertEquals(25, openLoop.sent());
+        assertEquals(25, openLoop.responses());
+        assertEquals(37 + 25, server.hits.get());
+    }
+
+    @Test
+    void openLoopIssuesExactlyRateTimesDurationSends() throws Exception {
+        LoadSchedule schedule = LoadSchedule.constant(200, Duration.ofSeconds(1));
+        assertEquals(200, schedule.totalSends());
+        for (int i = 0; i < 200; i++) assertEquals(i * 5_000_000L, schedule.sendTimeNanos(i), 2, "send " + i);
+        assertEquals(1500, LoadSchedule.constant(1000, Duration.ofMillis(1500)).totalSends());
+
+        LoopbackServer server = server(4, hit -> 0, hit -> 200);
+        LoadSummary summary = new LoadEngine(new LoadConfig().url(server.url()).rate(200).duration(Duration.ofSeconds(1))).run();
+        assertEquals(200, summary.sent() + summary.dropped(), "sent + dropped is the schedule, whatever the timing");
+        assertEquals(200, summary.sent(), "a fast server leaves nothing to drop");
+        assertEquals(200, server.hits.get());
+    }
+
+    @Test
+    void sendsThatFindNoFreeSlotBeforeTheEndAreDroppedAndCounted() throws Exception {
+        // one slot, a server that takes 600 ms: about 2 of the 100 scheduled sends can go out in 1 s
+        LoopbackServer server = server(1, hit -> 600, hit -> 200);
+        LoadSummary summary = new LoadEngine(new LoadConfig().url(server.url()).rate(100).maxInFlight(1)
+                .duration(Duration.ofSeconds(1))).run();
+        assertEquals(100, summary.sent() + summary.dropped());
+        assertTrue(summary.dropped() >= 90, "dropped " + summary.dropped());
+        assertTrue(summary.late() >= 1, "the second send waited for the first answer");
+        assertTrue(summary.errorRate() >= 0.9, "dropped sends count in the error rate: " + summary.errorRate());
+    }
+
+    // ------------------------------------------------------------------------------- latencies
+
+    @Test
+    void percentilesMatchAServerWithKnownDelays() throws Exception {
+        // every 10th request takes 200 ms, the others 20 ms; 10 server threads, so nothing queues
+        LoopbackServer server = server(10, hit -> hit % 10 == 0 ? 200 : 20, hit -> 200);
+        LoadSummary s = new LoadEngine(new LoadConfig().url(server.url()).concurrency(5).requests(100)).run();
+        assertEquals(100, s.latency().getTotalCount());
+        assertTrue(s.minMillis() >= 20, "min " + s.minMillis());
+        assertTrue(s.percentileMillis(50) >= 20 && s.percentileMillis(50) < 90, "p50 " + s.percentileMillis(50));
+        assertTrue(s.percentileMillis(99) >= 200 && s.percentileMillis(99) < 600, "p99 " + s.percentileMillis(99));
+        assertTrue(s.maxMillis() >= 200 && s.maxMillis() < 600, "max " + s.maxMillis());
+        assertTrue(s.meanMillis() > 30 && s.meanMillis() < 120, "mean " + s.meanMillis()); // 0.9*20 + 0.1*200 = 38
+    }
+
+    @Test
+    void openLoopLatencyShowsAServerStallThatTheClosedLoopHides() throws Exception {
+        // a one-thread server that stalls 1 s on its 10th request: everything behind it waits
+        LoopbackServer stalling = server(1, hit -> hit == 10 ? 1000 : 0, hit -> 200);
+        LoadSummary open = new LoadEngine(new LoadConfig().url(stalling.url()).rate(100).maxInFlight(4)
+                .duration(Duration.ofMillis(1500))).run();
+        // ~100 sends were due during the stall; measured from their intended times they waited
+        // 1 s down to 0, so a large share of the distribution is above 300 ms
+        long slow = countAbove(open, 300);
+        assertTrue(slow >= 40, "open loop: " + slow + " of " + open.latency().getTotalCount() + " above 300 ms");
+        assertTrue(open.percentileMillis(90) >= 300, "open loop p90 " + open.percentileMillis(90));
+        assertTrue(open.maxMillis() >= 900, "open loop max " + open.maxMillis());
+        assertTrue(open.late() >= 40, "sends that waited for a slot are late: " + open.late());
+
+        // the closed loop (one worker) sees the stall once: it simply did not send meanwhile
+        LoopbackServer again = server(1, hit -> hit == 10 ? 1000 : 0, hit -> 200);
+        LoadSummary closed = new LoadEngine(new LoadConfig().url(again.url()).concurrency(1)
+                .duration(Duration.ofMillis(1200))).run();
+        assertEquals(1, countAbove(closed, 300), "closed loop records the stall as one slow request");
+        assertTrue(closed.percentileMillis(90) < 100, "closed loop p90 " + closed.percentileMillis(90));
+    }
+
+    private static long countAbove(LoadSummary s, double millis) {
+        return s.latency().getCountBetweenValues((long) (millis * 1000), Long.MAX_VALUE / 4);
+    }
+
+    // ---------------------------------------------------------------------------------- errors
+
+    @Test
+    void everyErrorKindIsClassified() throws Exception {
+        int closedPort = Project.freePort();
+        assertEquals(3L, errorsOf(new LoadConfig().url(URI.create("http://127.0.0.1:" + closedPort + "/predict")).requests(3))
+                .get(LoadErrorKind.CONNECT_REFUSED));
+
+        LoopbackServer slow = server(2, hit -> 2000, hit -> 200);
+        assertEquals(2L, errorsOf(new LoadConfig().url(slow.url()).concurrency(2).requests(2).timeout(Duration.ofMillis(200)))
+                .get(LoadErrorKind.TIMEOUT));
+
+        ResettingServer resetting = new ResettingServer();
+        open.add(resetting);
+        assertEquals(3L, errorsOf(new LoadConfig().url(resetting.url()).requests(3)).get(LoadErrorKind.RESET));
+
+        for (int[] statusAndKind : new int[][] {{503, LoadErrorKind.REJECTED_503.ordinal()}, {500, LoadErrorKind.SERVER_5XX.ordinal()},
+                {502, LoadErrorKind.SERVER_5XX.ordinal()}, {404, LoadErrorKind.CLIENT_4XX.ordinal()}}) {
+            LoopbackServer failing = server(2, hit -> 0, hit -> statusAndKind[0]);
+            LoadSummary s = new LoadEngine(new LoadConfig().url(failing.url()).requests(4)).run();
+            LoadErrorKind kind = LoadErrorKind.values()[statusAndKind[1]];
+            assertEquals(4L, s.errorsByKind().get(kind), statusAndKind[0] + " -> " + kind);
+            assertEquals(4, s.errors(), "nothing else counted for " + statusAndKind[0]);
+            assertEquals(Map.of(statusAndKind[0], 4L), s.statusCodes());
+            assertEquals(1.0, s.errorRate());
+        }
+        assertNull(LoadErrorKind.ofStatus(200));
+        assertNull(LoadErrorKind.ofStatus(302));
+
+        assertEquals(LoadErrorKind.CONNECT_REFUSED, LoadErrorKind.of(new CompletionException(new IOException("x", new ConnectException()))));
+        assertEquals(LoadErrorKind.TIMEOUT, LoadErrorKind.of(new CompletionException(new HttpTimeoutException("request timed out"))));
+        assertEquals(LoadErrorKind.TIMEOUT, LoadErrorKind.of(new TimeoutException("The timeout period of 200ms has been exceeded")));
+        assertEquals(LoadErrorKind.RESET, LoadErrorKind.of(new IOException("Connection reset")));
+        assertEquals(LoadErrorKind.RESET, LoadErrorKind.of(new IOException("Connection was closed")));
+        assertEquals(LoadErrorKind.RESET, LoadErrorKind.of(new IOException("HTTP/1.1 header parser received no bytes")));
+        assertEquals(LoadErrorKind.OTHER, LoadErrorKind.of(new IOException("something else")));
+    }
+
+    private static Map<LoadErrorKind, Long> errorsOf(LoadConfig config) {
+        LoadSummary s = new LoadEngine(config).run();
+        assertEquals(s.sent(), s.errors(), "every request failed: " + s.errorsByKind());
+        return s.errorsByKind();
+    }
+
+    // ---------------------------------------------------------------------------------- stages
+
+    @Test
+    void stagesRampLinearlyBetweenTargets() {
+        LoadSchedule s = new LoadSchedule(0, LoadSchedule.parseStages("30s:10,60s:50,30s:0"));
+        assertEquals(Duration.ofSeconds(120), s.total());
+        double[][] expected = {{0, 0}, {15, 5}, {30, 10}, {60, 30}, {90, 50}, {105, 25}, {120, 0}, {130, 0}};
+        for (double[] e : expected) assertEquals(e[1], s.targetAt((long) (e[0] * 1e9)), 1e-9, "target at " + e[0] + " s");
+        // open loop: the sends due are the area under the rate
+        assertEquals(150, s.sendsDue(30_000_000_000L), 1e-6);
+        assertEquals(150 + 1800, s.sendsDue(90_000_000_000L), 1e-6);
+        assertEquals(2700, s.totalSends());
+        assertEquals(30_000_000_000L, s.sendTimeNanos(150), 1_000);
+        long previous = -1;
+        for (long i = 0; i < s.totalSends(); i++) {
+            long t = s.sendTimeNanos(i);
+            assertTrue(t > previous, "send times increase at " + i);
+            assertTrue(t < s.total().toNanos(), "send " + i + " is inside the run");
+            assertEquals(i, s.sendsDue(t), 1e-3, "send " + i + " is due exactly at its time");
+            previous = t;
+        }
+        // a start rate other than 0 (--rate 10 --stages 10s:10): constant
+        LoadSchedule flat = new LoadSchedule(10, LoadSchedule.parseStages("10s:10"));
+        assertEquals(100, flat.totalSends());
+        assertEquals(5_000_000_000L, flat.sendTimeNanos(50), 1_000);
+    }
+
+    @Test
+    void anOpenLoopRampSendsTheAreaUnderTheRate() throws Exception {
+        LoopbackServer server = server(4, hit -> 0, hit -> 200);
+        List<LoadStats> seconds = new ArrayList<>();
+        LoadSummary s = new LoadEngine(new LoadConfig().url(server.url()).rate(0).stages(LoadSchedule.parseStages("1s:100,500ms:100")))
+                .onSecond(seconds::add).run();
+        assertEquals(50 + 50, s.sent() + s.dropped(), "half of 100/s over 1 s, then 100/s over 0.5 s");
+        assertEquals(100, server.hits.get() + s.dropped());
+        assertFalse(seconds.isEmpty());
+        assertEquals(100, seconds.get(0).target(), 10, "the rate reached at about 1 s");
+    }
+
+    @Test
+    void stopEndsARunEarlyAndStillReturnsItsSummary() throws Exception {
+        LoopbackServer server = server(4, hit -> 5, hit -> 200);
+        LoadEngine engine = new LoadEngine(new LoadConfig().url(server.url()).concurrency(2).duration(Duration.ofSeconds(30)));
+        java.util.concurrent.CompletableFuture<LoadSummary> done = engine.start();
+        Thread.sleep(500);
+        long stoppedAt = System.nanoTime();
+        engine.stop();
+        engine.stop(); // idempotent
+        LoadSummary s = done.get(10, TimeUnit.SECONDS);
+        assertTrue((System.nanoTime() - stoppedAt) / 1e9 < 1 + LoadEngine.STOP_GRACE.toSeconds(), "ended within the grace");
+        assertTrue(s.stoppedEarly());
+        assertTrue(s.responses() > 0);
+        assertEquals(s.sent(), s.responses() + s.cancelled(), "every request answered or counted as cancelled");
+        assertTrue(s.elapsed().toSeconds() < 5, "elapsed " + s.elapsed());
+    }
+
+    @Test
+    void stagesNeedDurationColonTarget() {
+        for (String bad : List.of("30s", "x:1", "", "30s:10,", "0s:5", "30s:-1")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoadSchedule.parseStages(bad), bad);
+            assertTrue(e.getMessage().contains("--stages") && e.getMessage().contains("Fix:"), e.getMessage());
+        }
+        assertEquals(List.of(new LoadSchedule.Stage(Duration.ofSeconds(90), 12.5)), LoadSchedule.parseStages("1m30s:12.5"));
+    }
+
+    @Test
+    void aClosedLoopRampStartsAndRetiresWorkers() throws Exception {
+        LoopbackServer server = server(8, hit -> 10, hit -> 200);
+        List<LoadStats> seconds = new ArrayList<>();
+        LoadSummary s = new LoadEngine(new LoadConfig().url(server.url()).concurrency(0).stages(LoadSchedule.parseStages("1200ms:4")))
+                .onSecond(seconds::add).run();
+        assertTrue(s.responses() > 0);
+        assertEquals(0, s.cancelled(), "the workers retired at the end, none was cut off");
+        assertEquals(2, seconds.size(), "a row for second 1 and one for the last 0.2 s: " + seconds);
+        assertEquals(10.0 / 3, seconds.get(0).target(), 0.5, "the target at 1 s: 4 x 1/1.2");
+    }
+
+    // ------------------------------------------------------------------------------------- CLI
+
+    @Test
+    void thresholdsSetTheExitCode() throws Exception {
+        LoopbackServer slow = server(4, hit -> 20, hit -> 200);
+        Cli failed = cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5ms");
+        assertEquals(1, failed.code, failed.out);
+        assertTrue(failed.out.contains("FAILED: p99"), failed.out);
+        assertEquals(0, cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5s", "--max-error-rate", "0").code);
+
+        LoopbackServer broken = server(2, hit -> 0, hit -> hit % 2 == 0 ? 500 : 200);
+        Cli errors = cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "10%");
+        assertEquals(1, errors.code, errors.out);
+        assertTrue(errors.out.contains("error rate 50.00% is above --max-error-rate 10.00%"), errors.out);
+        assertEquals(0, cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "0.5").code);
+    }
+
+    @Test
+    void jsonAndCsvFilesHoldTheSummaryAndOneRowPerSecond(@TempDir Path dir) throws Exception {
+        LoopbackServer server = server(4, hit -> 5, hit -> hit % 4 == 0 ? 503 : 200);
+        Path json = dir.resolve("run.json"), csv = dir.resolve("run.csv");
+        Cli run = cli(server.url().toString(), "-c", "2", "-d", "1500ms", "--json", json.toString(), "--csv", csv.toString());
+        assertEquals(0, run.code, run.out + run.err);
+        assertTrue(run.err.lines().filter(l -> l.startsWith("loadgen ")).count() >= 1, "plain progress lines when not a terminal: " + run.err);
+
+        JsonNode summary = new ObjectMapper().readTree(json.toFile());
+        long sent = summary.get("sent").asLong();
+        assertTrue(sent > 0);
+        assertEquals(sent, summary.get("responses").asLong());
+        assertEquals(server.hits.get(), sent);
+        assertEquals(summary.get("status_codes").get("503").asLong(), summary.get("errors_by_kind").get("rejected_503").asLong());
+        assertEquals(summary.get("errors").asLong(), summary.get("status_codes").get("503").asLong());
+        for (String p : List.of("min", "mean", "p50", "p90", "p99", "p99.9", "max")) assertTrue(summary.get("latency_ms").get(p).asDouble() >= 5, p);
+        assertEquals("closed", summary.get("mode").asText());
+
+        List<String> rows = Files.readAllLines(csv);
+        assertEquals(LoadReport.CsvWriter.HEADER, rows.get(0));
+        assertTrue(rows.size() - 1 >= 2, "a row for second 1 and for the last half second: " + rows);
+        long answered = rows.stream().skip(1).mapToLong(r -> Long.parseLong(r.split(",")[3])).sum();
+        assertEquals(sent, answered, "the rows add up to the summary");
+    }
+
+    @Test
+    void helpVersionAndUsageMistakes() throws Exception {
+        Cli help = cli("--help");
+        assertEquals(0, help.code);
+        for (String text : List.of("--rate", "--stages", "--max-p99", "Exit codes:", "130")) assertTrue(help.out.contains(text), text);
+        Cli version = cli("--version");
+        assertEquals(0, version.code);
+        assertEquals("loadgen " + Loadgen.VERSION, version.out.strip());
+
+        String[][] mistakes = {
+                {"--rate", "--rate", "abc"}, {"--duration", "-d", "10x"}, {"-c and --rate", "-c", "2", "--rate", "5"},
+                {"--stages", "--rate", "0", "--stages", "30s"}, {"hard limit", "-d", "2h"}, {"-n", "-n", "0"},
+                {"-c", "-c", "0"}, {"--rate", "--rate", "0"}, {"Unknown option", "--bogus"}, {"-H", "-H", "nocolon"},
+                {"--body", "--body", "{bad"}, {"--body-file", "--body-file", "/nonexistent/body.json"},
+                {"--json", "--json", "/nonexistent/dir/out.json"}, {"--max-error-rate", "--max-error-rate", "2"},
+                {"URL", "ftp://example/"}, {"-d and --stages", "-c", "1", "--stages", "1s:2", "-d", "5s"},
+                {"--max-in-flight", "--rate", "5", "--max-in-flight", "0"}, {"--connections", "--rate", "5", "--connections", "0"}, {"--body and --body-file", "-b", "{}", "--body-file", "x"}};
+        LoopbackServer server = server(1, hit -> 0, hit -> 200);
+        assertEquals(0, cli(server.url().toString(), "-n", "1", "-q", "-b", "not json", "-H", "content-type: text/plain").code,
+                "a body that is not JSON is fine with another Content-Type, in any letter case");
+        for (String[] m : mistakes) {
+            String[] args = java.util.Arrays.copyOfRange(m, 1, m.length);
+            Cli c = cli(args);
+            assertEquals(2, c.code, String.join(" ", args) + " -> " + c.err);
+            assertEquals(1, c.err.strip().lines().count(), "one line: " + c.err);
+            assertTrue(c.err.startsWith("loadgen: ") && c.err.contains(m[0]) && c.err.contains("Fix:"), String.join(" ", args) + " -> " + c.err);
+            assertFalse(c.err.contains("Exception") || c.err.contains("\tat "), c.err);
+            assertEquals("", c.out, "no run for " + String.join(" ", args));
+        }
+    }
+
+    // --------------------------------------------------------------------------- child processes
+
+    @Test
+    void sigintAndSigtermStopTheRunAndStillPrintTheSummary() throws Exception {
+        LoopbackServer server = server(4, hit -> 5, hit -> 200);
+        for (String signal : List.of("INT", "TERM")) {
+            Process child = new ProcessBuilder(Project.javaCommand("Loadgen", List.of("-Xmx128m"), server.url().toString(), "-c", "2", "-d", "60s"))
+                    .redirectErrorStream(true).start();
+            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            StringBuilder all = new StringBuilder();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) lines.add(line);
+                } catch (IOException ignored) {
+                    // the child ended
+                }
+            });
+            reader.start();
+            try {
+                awaitLine(lines, all, l -> l.startsWith("loadgen ") && l.contains("rps"), 20);
+                new ProcessBuilder("kill", "-" + signal, String.valueOf(child.pid())).inheritIO().start().waitFor();
+                assertTrue(child.waitFor(20, TimeUnit.SECONDS), "the child stopped after SIG" + signal);
+            } finally {
+                child.destroyForcibly();
+            }
+            reader.join(5000);
+            String output = all + String.join("\n", drain(lines));
+            assertEquals(signal.equals("INT") ? 130 : 143, child.exitValue(), output);
+            assertTrue(output.contains("Summary (stopped early)"), output);
+            assertTrue(output.matches("(?s).*requests +\\d+ sent, \\d+ answered.*"), output);
+            assertTrue(output.contains("status       200: "), output);
+        }
+    }
+
+    @Test
+    void theProcessExitsWithTheDocumentedCodes() throws Exception {
+        LoopbackServer server = server(4, hit -> 0, hit -> 200);
+        assertEquals(0, child("--version").exitCode());
+        Project.Result usage = child("--rate", "fast");
+        assertEquals(2, usage.exitCode());
+        assertEquals(1, usage.output().strip().lines().count(), usage.output());
+        assertEquals(1, child(server.url().toString(), "-n", "3", "-q", "--max-p99", "0ms").exitCode());
+    }
+
+    @Test
+    void noKeepAliveOpensAConnectionPerRequest() throws Exception {
+        LoopbackServer server = server(2, hit -> 0, hit -> 200);
+        Cli run = cli(server.url().toString(), "-n", "5", "-q", "--no-keep-alive");
+        assertEquals(0, run.code, run.err);
+        assertEquals(5, server.clientPorts.size(), "five connections: " + server.clientPorts);
+
+        LoopbackServer kept = server(2, hit -> 0, hit -> 200);
+        new LoadEngine(new LoadConfig().url(kept.url()).concurrency(1).requests(5)).run();
+        assertEquals(1, kept.clientPorts.size(), "keep-alive reuses one connection: " + kept.clientPorts);
+    }
+
+    private static Project.Result child(String... args) throws Exception {
+        return Project.exec(Project.javaCommand("Loadgen", List.of("-Xmx128m"), args), Map.of(), 60);
+    }
+
+    private static void awaitLine(BlockingQueue<String> lines, StringBuilder all, java.util.function.Predicate<String> wanted, int seconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (line == null) continue;
+            all.append(line).append('\n');
+            if (wanted.test(line)) return;
+        }
+        fail("no such line within " + seconds + " s; output so far:\n" + all);
+    }
+
+    private static List<String> drain(BlockingQueue<String> lines) {
+        List<String> rest = new ArrayList<>();
+        lines.drainTo(rest);
+        return rest;
+    }
+
+    // ------------------------------------------------------------------------------- test kit
+
+    record Cli(int code, String out, String err) {}
+
+    private static Cli cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = new Loadgen(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false).execute(args);
+        return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private LoopbackServer server(int threads, IntUnaryOperator delayMillisOfHit, IntUnaryOperator statusOfHit) throws IOException {
+        LoopbackServer s = new LoopbackServer(threads, delayMillisOfHit, statusOfHit);
+        open.add(s);
+        return s;
+    }
+
+    /** An HTTP server on 127.0.0.1: request number N (1-based) waits delay(N) ms, then answers status(N). */
+    static final class LoopbackServer implements AutoCloseable {
+        static {
+            // answers in one segment: without it, Nagle plus delayed ACKs add ~40 ms to every exchange
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+
+        final AtomicInteger hits = new AtomicInteger();
+        final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+        private final HttpServer server;
+        private final ExecutorService pool;
+
+        LoopbackServer(int threads, IntUnaryOperator delayMillisOfHit, IntUnaryOperator statusOfHit) throws IOException {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
+            pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "loopback-server");
+                t.setDaemon(true);
+                return t;
+            });
+            server.setExecutor(pool);
+            server.createContext("/", exchange -> answer(exchange, delayMillisOfHit, statusOfHit));
+            server.start();
+        }
+
+        private void answer(HttpExchange exchange, IntUnaryOperator delay, IntUnaryOperator status) throws IOException {
+            int hit = hits.incrementAndGet();
+            clientPorts.add(exchange.getRemoteAddress().getPort());
+            exchange.getRequestBody().readAllBytes();
+            try {
+                Thread.sleep(delay.applyAsInt(hit));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "{\"prediction\": 0.42, \"model\": \"v1\"}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status.applyAsInt(hit), body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        }
+
+        URI url() { return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/predict"); }
+
+        @Override public void close() {
+            server.stop(0);
+            pool.shutdownNow();
+        }
+    }
+
+    /** Accepts connections on 127.0.0.1, reads the request, and answers with a TCP reset. */
+    static final class ResettingServer implements AutoCloseable {
+        private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final Thread thread = new Thread(this::serve, "resetting-server");
+
+        ResettingServer() throws IOException {
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void serve() {
+            while (!socket.isClosed()) {
+                try (Socket s = socket.accept()) {
+                    s.getInputStream().read(new byte[4096]);
+                    s.setSoLinger(true, 0); // close() now sends RST instead of FIN
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        }
+
+        URI url() { return URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/predict"); }
+
+        @Override public void close() throws IOException { socket.close(); }
+    }
+}
