@@ -4,9 +4,19 @@
 //DEPS io.fabric8:kubernetes-client:8.0.0
 //SOURCES lib/Kube.java
 //SOURCES lib/GoDuration.java
+//SOURCES lib/Snapshot.java
+//SOURCES lib/HpaEngine.java
+//SOURCES lib/Timeline.java
+//SOURCES lib/Dashboard.java
+//SOURCES lib/LocalReplicas.java
+//SOURCES lib/LocalService.java
+//SOURCES lib/LocalAutoscaler.java
+//SOURCES lib/LocalMode.java
+//SOURCES loadgen.java
 //MAIN Demo
 
-// demo: deploy, drive and inspect the autoscaling demo on a Kubernetes cluster (the kubeconfig's current context).
+// demo: the autoscaling demo, on this machine (local) or on a Kubernetes cluster (the kubeconfig's current context).
+//   demo local [--load]       the whole loop on this machine, no cluster: real replicas, real CPU, the HPA algorithm
 //   demo up                   apply manifests/ (server-side), wait for the rollout, check the metrics API
 //   demo load start|stop|logs the in-cluster load generator (manifests/load-test.yaml)
 //   demo status               pods, HPA, per-pod CPU and recent events on one screen
@@ -62,9 +72,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Demo.Version.class,
-        description = {"Deploy, drive and inspect the ml-autoscale-java demo on a Kubernetes cluster.",
-                "Uses your kubeconfig like kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; its current context unless --context."},
-        subcommands = {Demo.Up.class, Demo.Load.class, Demo.Status.class, Demo.PortForward.class, Demo.Down.class},
+        description = {"The ml-autoscale-java demo: `local` runs it on this machine without a cluster; the other commands",
+                "deploy, drive and inspect it on a Kubernetes cluster.",
+                "Cluster commands use your kubeconfig like kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; its current context unless --context."},
+        subcommands = {LocalCommand.class, Demo.Up.class, Demo.Load.class, Demo.Status.class, Demo.PortForward.class, Demo.Down.class},
         footer = {"", Demo.EXIT_CODES})
 class Demo implements Callable<Integer> {
     static final String VERSION = "demo 1.0 (ml-autoscale-java)";
@@ -86,6 +97,8 @@ class Demo implements Callable<Integer> {
     public static void main(String[] args) {
         // fabric8 logs through SLF4J; without a provider SLF4J prints a three-line warning on every run
         if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "ERROR");
+        // the local mode's Service and dashboard run Javalin, whose INFO lines would interleave with the table
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.exit(commandLine().execute(args));
     }
 

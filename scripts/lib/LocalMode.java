@@ -89,8 +89,11 @@ class LocalCommand implements Callable<Integer> {
         HorizontalPodAutoscaler hpa = workload.hpa;
         if (target != null) hpa = withTarget(hpa, target);
         if (scaleDownWindow != null) hpa = withScaleDownWindow(hpa, scaleDownWindow);
-        Quantity request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
-        if (LocalAutoscaler.millicores(request) <= 0) {
+        Quantity request;
+        try {
+            request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
+            if (LocalAutoscaler.millicores(request) <= 0) throw new IllegalArgumentException("not positive");
+        } catch (RuntimeException e) {
             System.err.println("local: --cpu-request must be a positive CPU quantity such as 200m or 0.5, not '" + cpuRequest + "'");
             return 2;
         }
@@ -210,7 +213,7 @@ final class LocalRun implements Callable<Integer> {
     private final PrintStream out;
     private final Timeline timeline = new Timeline();
     private final AtomicReference<LoadStats> latestLoad = new AtomicReference<>();
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1), finished = new CountDownLatch(1);
     private final Clock clock = Clock.systemUTC();
 
     LocalRun(LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, Duration syncPeriod, List<LoadSchedule.Stage> stages,
@@ -247,7 +250,11 @@ final class LocalRun implements Callable<Integer> {
                 }
             }
             printIntro(runDir, autoscaler, service, dashboard);
-            Thread hook = new Thread(stopped::countDown);
+            // Ctrl+C: stop the loop, then let the main thread stop the replicas and write the summary before the JVM exits.
+            Thread hook = new Thread(() -> {
+                stopped.countDown();
+                try { finished.await(30, TimeUnit.SECONDS); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+            });
             Runtime.getRuntime().addShutdownHook(hook);
 
             autoscaler.start();
@@ -297,16 +304,20 @@ final class LocalRun implements Callable<Integer> {
             }
             if (engine != null) engine.stop();
             LoadSummary summary = loadDone == null ? null : loadDone.join();
-            try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException e) { /* already shutting down */ }
+            boolean interrupted = stopped.getCount() == 0;
+            try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException e) { /* shutting down: the hook waits for us */ }
             out.println();
+            if (interrupted) out.println("local: stopped (Ctrl+C)");
+            autoscaler.recordState(); // the last state, before the replicas are stopped
             out.println("local: stopping replicas ...");
             replicas.close();
-            autoscaler.recordState();
             if (dashboard != null) dashboard.close();
             Path csv = runDir.resolve("timeline.csv"), chart = runDir.resolve("chart.svg");
             timeline.writeCsv(csv);
             timeline.writeChart(chart, "model-server-hpa (local mode)");
             printSummary(summary, service, maxSeen, start, loadStart, firstScaleUp, loadEnd, backAtMin, csv, chart);
+        } finally {
+            finished.countDown();
         }
         return 0;
     }
@@ -376,21 +387,23 @@ final class LocalTable {
 
     /** Between syncs: a row when something visible changed, and at least every 2 s. */
     void tick() {
-        if (System.nanoTime() - lastPrinted >= TimeUnit.SECONDS.toNanos(2) || !render().equals(lastRow)) row(false);
+        if (System.nanoTime() - lastPrinted >= TimeUnit.SECONDS.toNanos(2) || !render(false).equals(lastRow)) row(false);
     }
 
     void row(boolean sync) {
         if (!sync) autoscaler.recordState(); // a sync has just recorded its own sample
-        String row = render();
-        lastRow = row;
+        String row = render(sync);
+        lastRow = render(false);
         lastPrinted = System.nanoTime();
         out.println(clock(Instant.now()) + "  " + row + (sync ? "  (sync: " + LocalAutoscaler.conditionReason(autoscaler.lastDecision()) + ")" : ""));
     }
 
-    private String render() {
+    /** A row; a sync row shows the decision (current -> desired), the others the replicas that exist -> desired. */
+    private String render(boolean sync) {
         var d = autoscaler.lastDecision();
         var t = autoscaler.timelineLast();
-        String replicas = (t == null ? "-" : t.currentReplicas()) + " -> " + autoscaler.desired();
+        String replicas = sync && d != null ? d.currentReplicas() + " -> " + d.desiredReplicas()
+                : (t == null ? "-" : t.currentReplicas()) + " -> " + autoscaler.desired();
         String cpu = (d == null || d.currentUtilization() == null ? "<unknown>" : d.currentUtilization() + "%") + "/" + autoscaler.targetUtilization() + "%";
         String rps = t == null || t.loadRps() == null ? "-" : String.format(Locale.ROOT, "%.1f", t.loadRps());
         String p99 = t == null || t.p99Ms() == null ? "-" : String.format(Locale.ROOT, "%.0f ms", t.p99Ms());

@@ -1,0 +1,147 @@
+//SOURCES ../scripts/demo.java
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * `demo.java local` end to end, as a real child process with real replica processes: under load the
+ * replicas rise, after it they fall back to 1, no request fails, and nothing is left running.
+ * Short periods (sync 2 s, a 10 s scale-down window) keep it near a minute.
+ */
+class LocalModeTest {
+    static final Pattern REPLICA_PORT = Pattern.compile("ready on http://127\\.0\\.0\\.1:(\\d+)");
+
+    static List<String> localCommand(Path runs, String... more) throws IOException {
+        List<String> args = new ArrayList<>(List.of("local", "--port", String.valueOf(Project.freePort()), "--dashboard-port", String.valueOf(Project.freePort()),
+                "--runs", runs.toString()));
+        args.addAll(List.of(more));
+        return Project.javaCommand("Demo", List.of(), args.toArray(String[]::new));
+    }
+
+    /** The loopback ports the run's replicas listened on, from their logs. */
+    static List<Integer> replicaPorts(Path runs) throws IOException {
+        List<Integer> ports = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(runs)) {
+            for (Path log : files.filter(f -> f.getFileName().toString().matches("model-server-\\d+\\.log")).toList()) {
+                Matcher m = REPLICA_PORT.matcher(Files.readString(log));
+                if (m.find()) ports.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return ports;
+    }
+
+    static boolean listening(int port) {
+        try (Socket s = new Socket("127.0.0.1", port)) { return true; } catch (IOException e) { return false; }
+    }
+
+    static void assertNothingLeft(Path runs) throws Exception {
+        List<Integer> ports = replicaPorts(runs);
+        assertFalse(ports.isEmpty(), "replica logs name their ports");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (ports.stream().anyMatch(LocalModeTest::listening) && System.nanoTime() < deadline) Thread.sleep(200);
+        assertEquals(List.of(), ports.stream().filter(LocalModeTest::listening).toList(), "replica ports still open");
+        for (int port : ports) {
+            assertFalse(ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("PredictServer")
+                    && p.info().commandLine().orElse("").contains("--port " + port)), "a replica process on port " + port + " is left");
+        }
+    }
+
+    @Test
+    void underLoadReplicasRiseToAtLeast3ThenFallBackTo1WithNoFailedRequest(@TempDir Path runs) throws Exception {
+        Project.Result r = Project.exec(localCommand(runs, "--load", "4s:6,26s:6,1s:0", "--sync-period", "2s", "--scale-down-window", "10s",
+                "--max-duration", "150s"), Map.of(), 170);
+        String out = r.output();
+        assertEquals(0, r.exitCode(), out);
+        Matcher max = Pattern.compile("max replicas reached\\s+(\\d+)").matcher(out);
+        assertTrue(max.find(), out);
+        assertTrue(Integer.parseInt(max.group(1)) >= 3, "max replicas: " + max.group(1) + "\n" + out);
+        assertTrue(out.matches("(?s).*back to min\\s+\\d+ s after the load stopped.*"), out);
+        Matcher service = Pattern.compile("through the Service\\s+(\\d+) requests, (\\d+) failed").matcher(out);
+        assertTrue(service.find(), out);
+        assertTrue(Integer.parseInt(service.group(1)) > 100, out);
+        assertEquals("0", service.group(2), "failed requests through the Service:\n" + out);
+        assertTrue(out.contains("New size:") && out.contains("reason: cpu resource utilization (percentage of request) above target"), out);
+
+        Matcher csv = Pattern.compile("timeline\\s+(\\S+timeline\\.csv)").matcher(out);
+        assertTrue(csv.find(), out);
+        List<Timeline.Sample> samples = Timeline.readCsv(Path.of(csv.group(1))).samples();
+        assertTrue(samples.stream().mapToInt(Timeline.Sample::currentReplicas).max().orElse(0) >= 3);
+        assertEquals(1, samples.get(samples.size() - 1).currentReplicas(), "ends at minReplicas");
+        assertTrue(samples.stream().anyMatch(s -> s.cpuCurrent() != null && s.cpuCurrent() > 50), "CPU went over the 50% target");
+        assertTrue(Files.size(Path.of(csv.group(1)).resolveSibling("chart.svg")) > 1000);
+        assertNothingLeft(runs);
+    }
+
+    @Test
+    void replicasExitSoonAfterTheLocalModeIsKilledWithSigkill(@TempDir Path runs) throws Exception {
+        Path log = Files.createTempFile("local", ".log");
+        Process local = new ProcessBuilder(localCommand(runs, "--sync-period", "1s", "--no-dashboard")).directory(Project.root().toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!Files.readString(log).contains("#0 ready")) {
+                assertTrue(local.isAlive() && System.nanoTime() < deadline, "no ready replica: " + Files.readString(log));
+                Thread.sleep(100);
+            }
+            List<Integer> ports = replicaPorts(runs);
+            assertEquals(1, ports.size());
+            assertTrue(listening(ports.get(0)));
+            local.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            local.waitFor(10, TimeUnit.SECONDS);
+            assertNothingLeft(runs);
+        } finally {
+            local.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    @Test
+    void sigtermStopsTheRunCleanlyAndStillPrintsTheSummary(@TempDir Path runs) throws Exception {
+        Path log = Files.createTempFile("local", ".log");
+        Process local = new ProcessBuilder(localCommand(runs, "--sync-period", "1s", "--no-dashboard")).directory(Project.root().toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!Files.readString(log).contains("#0 ready")) {
+                assertTrue(local.isAlive() && System.nanoTime() < deadline, "no ready replica: " + Files.readString(log));
+                Thread.sleep(100);
+            }
+            local.destroy(); // SIGTERM, as Ctrl+C's SIGINT: the shutdown hook stops the loop
+            assertTrue(local.waitFor(40, TimeUnit.SECONDS));
+            String out = Files.readString(log);
+            assertTrue(out.contains("local: stopped (Ctrl+C)") && out.contains("== Summary =="), out);
+            assertNothingLeft(runs);
+        } finally {
+            local.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    @Test
+    void aBadOptionOrManifestFolderIsOneClearLineAndExit2(@TempDir Path runs) throws Exception {
+        Project.Result missing = Project.exec(localCommand(runs, "--manifests", runs.resolve("nope").toString()), Map.of(), 60);
+        assertEquals(2, missing.exitCode(), missing.output());
+        assertTrue(missing.output().contains("give the folder of the manifests with --manifests"), missing.output());
+        Project.Result load = Project.exec(localCommand(runs, "--load", "10s:fast"), Map.of(), 60);
+        assertEquals(2, load.exitCode(), load.output());
+        assertTrue(load.output().contains("--load"), load.output());
+        Project.Result request = Project.exec(localCommand(runs, "--cpu-request", "lots"), Map.of(), 60);
+        assertEquals(2, request.exitCode(), request.output());
+        assertTrue(request.output().contains("--cpu-request"), request.output());
+        for (Project.Result r : List.of(missing, load, request)) assertFalse(r.output().contains("\tat "), r.output());
+    }
+}
