@@ -3,6 +3,7 @@
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
@@ -345,7 +346,7 @@ class ManifestsTest {
 
     @Test
     void driftIsDetectedNamingTheFixAndSyncRepairsItKeepingTheComments(@TempDir Path copy) throws Exception {
-        for (String file : List.of("jbang-catalog.json", "scripts/predict-server.java", "manifests/model-server.yaml")) {
+        for (String file : List.of("jbang-catalog.json", "scripts/predict-server.java", "manifests/model-server.yaml", "scripts/loadgen.java", "manifests/load-test.yaml")) {
             Files.createDirectories(copy.resolve(file).getParent());
             Files.copy(ROOT.resolve(file), copy.resolve(file));
         }
@@ -361,6 +362,28 @@ class ManifestsTest {
         String synced = Files.readString(copy.resolve("manifests/model-server.yaml"));
         assertEquals(List.of(), Manifests.drift(copy));
         assertEquals(original.replace("predict-server 1.0.0", "predict-server 1.0.1"), synced, "only the changed line differs: every comment and document is kept");
+    }
+
+    @Test
+    void theLoadTestPodCarriesLoadgenByteForByteAndRunsRestrictedAndBounded() {
+        ConfigMap files = the(ConfigMap.class, "manifests/load-test.yaml", "load-test-files");
+        assertEquals(Project.read("scripts/loadgen.java"), files.getData().get("loadgen.java"), "drift: run " + Manifests.SYNC_COMMAND);
+        Pod pod = the(Pod.class, "manifests/load-test.yaml", "load-test");
+        assertEquals("Never", pod.getSpec().getRestartPolicy());
+        var c = pod.getSpec().getContainers().get(0);
+        assertEquals(deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), c.getImage(), "the same JBang image as the server");
+        assertTrue(c.getArgs().contains("/scripts/loadgen.java") && c.getArgs().contains("http://model-server:8000/predict"), c.getArgs().toString());
+        assertTrue(c.getArgs().stream().anyMatch(a -> a.startsWith("--duration=")), "bounded in time");
+        assertEquals(Boolean.TRUE, pod.getSpec().getSecurityContext().getRunAsNonRoot());
+        assertEquals("RuntimeDefault", pod.getSpec().getSecurityContext().getSeccompProfile().getType());
+        assertEquals(Boolean.FALSE, c.getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem());
+        assertEquals(List.of("ALL"), c.getSecurityContext().getCapabilities().getDrop());
+        assertNotNull(c.getResources().getRequests().get("cpu"));
+        assertEquals(Set.of("/scripts", "/home/jbang", "/var/cache/jbang", "/var/cache/maven", "/tmp"),
+                c.getVolumeMounts().stream().map(m -> m.getMountPath()).collect(java.util.stream.Collectors.toSet()));
+        // the catalog alias and the Pod run loadgen with the same JVM options
+        assertTrue(c.getArgs().contains("--java-options=-XX:+UseSerialGC") && c.getArgs().contains("--java-options=-XX:TieredStopAtLevel=1"));
     }
 
     @Test

@@ -139,7 +139,10 @@ class LocalCommand implements Callable<Integer> {
             Container container = pod.getContainers().get(0);
             Map<String, String> env = new LinkedHashMap<>();
             if (container.getEnv() != null) {
-                for (EnvVar v : container.getEnv()) if (v.getValue() != null) env.put(v.getName(), v.getValue());
+                for (EnvVar v : container.getEnv()) {
+                    // HOME and JBANG_* place JBang's folders on the Pod's volumes; locally JBang has built the server already
+                    if (v.getValue() != null && !v.getName().equals("HOME") && !v.getName().startsWith("JBANG_")) env.put(v.getName(), v.getValue());
+                }
             }
             Quantity request = container.getResources() == null || container.getResources().getRequests() == null ? null : container.getResources().getRequests().get("cpu");
             Map<String, String> files = new LinkedHashMap<>();

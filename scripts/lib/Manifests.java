@@ -45,13 +45,16 @@ final class Manifests {
     /**
      * Every ConfigMap generated from the repository: the manifest that holds it, its name, and each data key
      * with the function that produces its content from the repository root. Keys keep this order in the file.
-     * The loadgen issue adds one entry: manifests/load-test.yaml, ConfigMap load-test-files, loadgen.java.
+     * Two: the model server (its script and model) and the load test (loadgen.java).
      */
     static List<GeneratedConfigMap> generatedConfigMaps() {
         Map<String, Function<Path, String>> modelServer = new LinkedHashMap<>();
         modelServer.put("model.json", root -> builtInModelJson());
         modelServer.put("predict-server.java", root -> readSource(root, "scripts/predict-server.java"));
-        return List.of(new GeneratedConfigMap("manifests/model-server.yaml", "model-server-files", modelServer));
+        Map<String, Function<Path, String>> loadTest = new LinkedHashMap<>();
+        loadTest.put("loadgen.java", root -> readSource(root, "scripts/loadgen.java"));
+        return List.of(new GeneratedConfigMap("manifests/model-server.yaml", "model-server-files", modelServer),
+                new GeneratedConfigMap("manifests/load-test.yaml", "load-test-files", loadTest));
     }
 
     record GeneratedConfigMap(String manifest, String name, Map<String, Function<Path, String>> data) {}
