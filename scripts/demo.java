@@ -99,6 +99,8 @@ class Demo implements Callable<Integer> {
         if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "ERROR");
         // the local mode's Service and dashboard run Javalin, whose INFO lines would interleave with the table
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // the in-process load generator counts connection resets itself; Vert.x would log each one too
+        System.setProperty("org.slf4j.simpleLogger.log.io.vertx.core.net.impl.ConnectionBase", "off");
         System.exit(commandLine().execute(args));
     }
 

@@ -44,6 +44,8 @@ class TestRunner {
         // and the client warns that metrics.k8s.io is v1beta1, which is the only version there is
         System.setProperty("org.slf4j.simpleLogger.log.io.netty.util.concurrent.DefaultPromise.rejectedExecution", "off");
         System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
+        // loadgen counts resets as an error kind; Vert.x also logs each one, which is noise in a test run
+        System.setProperty("org.slf4j.simpleLogger.log.io.vertx.core.net.impl.ConnectionBase", "off");
         if (Arrays.asList(args).contains("--help")) {
             System.out.println("usage: ./jbang test [Class | Class#method]...   (no argument: every *Test class)");
             return;
