@@ -1,20 +1,26 @@
-//DEPS io.javalin:javalin:7.2.3
-//DEPS org.slf4j:slf4j-simple:2.0.17
+//DEPS io.vertx:vertx-core:5.2.0
 
-import io.javalin.Javalin;
-import io.javalin.http.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,73 +28,77 @@ import java.util.concurrent.atomic.AtomicLong;
  * (least outstanding requests first). A replica marked for removal gets no new request at once. A
  * request that cannot reach its replica (refused or reset, e.g. the replica just died) is sent to
  * another one: the model server's routes have no side effects, so a retry cannot do anything twice.
+ * Vert.x (the HTTP stack loadgen and fabric8 already bring) does both sides on one event loop: the JDK's
+ * HttpClient carried a small fraction of the direct throughput here.
  */
 final class LocalService implements AutoCloseable {
     private static final int ATTEMPTS = 3;
+    private static final long TIMEOUT_MS = 60_000;
     private final LocalReplicas replicas;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
     private final AtomicLong roundRobin = new AtomicLong();
     final AtomicLong accepted = new AtomicLong(), answered = new AtomicLong(), failed = new AtomicLong(), retried = new AtomicLong();
-    private Javalin app;
+    private Vertx vertx;
+    private HttpClient client;
+    private HttpServer server;
 
     LocalService(LocalReplicas replicas) { this.replicas = replicas; }
 
-    /** Listens on HOST:PORT (port 0 picks a free one); returns the port. */
+    /** Listens on HOST:PORT (port 0 picks a free one); returns the port. A port in use is an exception naming it. */
     int start(String host, int port) {
-        app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.startup.startupWatcherEnabled = false;
-            cfg.jetty.host = host;
-            cfg.jetty.port = port;
-            cfg.http.maxRequestSize = 16L * 1024 * 1024; // the replica enforces its own, smaller limit
-            for (String path : List.of("/", "/<path>")) {
-                cfg.routes.get(path, this::proxy);
-                cfg.routes.post(path, this::proxy);
-                cfg.routes.put(path, this::proxy);
-                cfg.routes.delete(path, this::proxy);
-            }
-        });
-        app.start();
-        return app.port();
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+        client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1).setKeepAlive(true).setConnectTimeout(2000),
+                new PoolOptions().setHttp1MaxSize(64));
+        try {
+            server = vertx.createHttpServer().requestHandler(this::proxy).listen(port, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | InterruptedException | TimeoutException e) {
+            close();
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
+        }
+        return server.actualPort();
     }
 
-    private void proxy(Context ctx) {
+    private void proxy(HttpServerRequest request) {
         accepted.incrementAndGet();
-        byte[] body = ctx.bodyAsBytes();
-        String target = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
-        ctx.future(() -> forward(ctx.method().name(), target, ctx.contentType(), body, new HashSet<>(), 1).handle((response, error) -> {
-            if (error == null) {
-                answered.incrementAndGet();
-                ctx.status(response.statusCode());
-                response.headers().firstValue("Content-Type").ifPresent(ctx::contentType);
-                response.headers().firstValue("Retry-After").ifPresent(v -> ctx.header("Retry-After", v));
-                ctx.result(response.body());
-            } else {
-                failed.incrementAndGet();
-                ctx.status(503).header("Retry-After", "1").contentType("application/problem+json")
-                        .result("{\"type\":\"about:blank\",\"title\":\"No replica available\",\"status\":503,\"detail\":\"" + rootMessage(error).replace("\"", "'") + "\"}");
-            }
-            return null;
-        }));
+        request.body().onComplete(read -> {
+            if (read.failed()) { failed.incrementAndGet(); request.response().setStatusCode(400).end(); return; }
+            forward(request.method(), request.uri(), request.getHeader("Content-Type"), read.result(), new HashSet<>(), 1).onComplete(outcome -> {
+                var response = request.response();
+                if (outcome.succeeded()) {
+                    answered.incrementAndGet();
+                    Answer a = outcome.result();
+                    response.setStatusCode(a.status());
+                    if (a.contentType() != null) response.putHeader("Content-Type", a.contentType());
+                    if (a.retryAfter() != null) response.putHeader("Retry-After", a.retryAfter());
+                    response.end(a.body());
+                } else {
+                    failed.incrementAndGet();
+                    String why = outcome.cause().getMessage() == null ? outcome.cause().toString() : outcome.cause().getMessage();
+                    response.setStatusCode(503).putHeader("Retry-After", "1").putHeader("Content-Type", "application/problem+json")
+                            .end("{\"type\":\"about:blank\",\"title\":\"No replica available\",\"status\":503,\"detail\":\"" + why.replace("\"", "'") + "\"}");
+                }
+            });
+        });
     }
 
-    private CompletableFuture<HttpResponse<byte[]>> forward(String method, String target, String contentType, byte[] body, Set<String> tried, int attempt) {
+    private record Answer(int status, String contentType, String retryAfter, Buffer body) {}
+
+    private Future<Answer> forward(HttpMethod method, String uri, String contentType, Buffer body, Set<String> tried, int attempt) {
         LocalReplicas.Replica replica = pick(tried);
-        if (replica == null) return CompletableFuture.failedFuture(new IOException("no ready replica to send the request to"));
+        if (replica == null) return Future.failedFuture(new IOException("no ready replica to send the request to"));
         tried.add(replica.name);
         replica.outstanding.incrementAndGet();
-        HttpRequest.Builder request = HttpRequest.newBuilder(replica.uri(target)).timeout(Duration.ofSeconds(60))
-                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (contentType != null) request.header("Content-Type", contentType);
-        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray())
-                .whenComplete((r, e) -> replica.outstanding.decrementAndGet())
-                .handle((response, error) -> {
-                    if (error == null) return CompletableFuture.completedFuture(response);
-                    if (attempt >= ATTEMPTS) return CompletableFuture.<HttpResponse<byte[]>>failedFuture(error);
+        RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(replica.port).setURI(uri).setIdleTimeout(TIMEOUT_MS);
+        if (contentType != null) options.putHeader("Content-Type", contentType);
+        return client.request(options)
+                .compose(req -> body.length() == 0 ? req.send() : req.send(body))
+                .compose(response -> response.body().map(b -> new Answer(response.statusCode(), response.getHeader("Content-Type"), response.getHeader("Retry-After"), b)))
+                .andThen(done -> replica.outstanding.decrementAndGet())
+                .recover(error -> {
+                    if (attempt >= ATTEMPTS) return Future.failedFuture(error);
                     retried.incrementAndGet();
-                    return forward(method, target, contentType, body, tried, attempt + 1);
-                })
-                .thenCompose(f -> f);
+                    return forward(method, uri, contentType, body, tried, attempt + 1);
+                });
     }
 
     /** The ready replica with the fewest outstanding requests; ties go round robin. */
@@ -104,15 +114,18 @@ final class LocalService implements AutoCloseable {
         return best;
     }
 
-    int port() { return app.port(); }
+    int port() { return server.actualPort(); }
 
-    URI uri(String path) { return URI.create("http://127.0.0.1:" + app.port() + path); }
-
-    private static String rootMessage(Throwable e) {
-        while ((e instanceof CompletionException || e.getCause() != null) && e.getCause() != null) e = e.getCause();
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
+    URI uri(String path) { return URI.create("http://127.0.0.1:" + server.actualPort() + path); }
 
     @Override
-    public void close() { if (app != null) app.stop(); }
+    public void close() {
+        if (vertx == null) return;
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS); // its event loop threads are not daemons
+        } catch (Exception e) {
+            // closing is best effort: the process is ending
+        }
+        vertx = null;
+    }
 }

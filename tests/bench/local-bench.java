@@ -3,7 +3,8 @@
 
 // Benchmark of the local mode (`demo.java local`): it prints figures, it does not pass or fail.
 // Loopback only; every run is bounded.
-//   ./jbang tests/bench/local-bench.java
+//   ./jbang tests/bench/local-bench.java              all three (about 4 minutes)
+//   ./jbang tests/bench/local-bench.java service      only the Service's overhead
 // 1. Reaction: time from the load's start to the second replica being ready, in sync periods.
 // 2. Memory: the largest total RSS of the local mode and all its replicas during a full 1 -> 5 -> 1 run.
 // 3. The local Service's overhead: wrk through the Service and straight at the replica, side by side.
@@ -26,7 +27,7 @@ class LocalBench {
 
     public static void main(String[] args) throws Exception {
         System.out.printf("machine: %d CPUs; load average %s%n", Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
-        reactionAndMemory();
+        if (args.length == 0 || !args[0].equals("service")) reactionAndMemory();
         serviceOverhead();
     }
 
@@ -99,8 +100,8 @@ class LocalBench {
             wrk(port, "5s");
             String direct = wrk(replicaPort, "10s"), service = wrk(port, "10s");
             double directRps = number(direct, "Requests/sec:\\s+([\\d.]+)"), serviceRps = number(service, "Requests/sec:\\s+([\\d.]+)");
-            System.out.printf(Locale.ROOT, "straight to the replica  %,8.0f rps  p50 %s  p99 %s%n", directRps, find(direct, "50%\\s+(\\S+)"), find(direct, "99%\\s+(\\S+)"));
-            System.out.printf(Locale.ROOT, "through the Service      %,8.0f rps  p50 %s  p99 %s%n", serviceRps, find(service, "50%\\s+(\\S+)"), find(service, "99%\\s+(\\S+)"));
+            System.out.printf(Locale.ROOT, "straight to the replica  %,8.0f rps  p50 %s  p99 %s%n", directRps, find(direct, "^\\s+50%\\s+(\\S+)"), find(direct, "^\\s+99%\\s+(\\S+)"));
+            System.out.printf(Locale.ROOT, "through the Service      %,8.0f rps  p50 %s  p99 %s%n", serviceRps, find(service, "^\\s+50%\\s+(\\S+)"), find(service, "^\\s+99%\\s+(\\S+)"));
             System.out.printf(Locale.ROOT, "ratio: the Service carries %.0f%% of the direct throughput (both share this machine's CPUs)%n", serviceRps / directRps * 100);
         } finally {
             local.destroy();
