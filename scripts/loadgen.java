@@ -147,6 +147,10 @@ class Loadgen implements Callable<Integer> {
             description = "Open loop: at most N requests outstanding; later sends wait, and count as late (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Event-loop threads that drive the connections, like wrk's -t (default: one per two CPUs, leaving cores to a server on the same machine).")
+    int threads;
+
     @Option(names = "--connections", paramLabel = "N", defaultValue = "100",
             description = "Open loop: at most N connections; requests beyond wait for one, and the wait counts in their latency (default: ${DEFAULT-VALUE}).")
     int connections;
@@ -294,6 +298,7 @@ class Loadgen implements Callable<Integer> {
         if (rate != null) config.rate(rate);
         config.maxInFlight(maxInFlight);
         config.connections(connections);
+        config.threads(threads);
         if (stages != null) config.stages(LoadSchedule.parseStages(stages));
         if (duration != null) config.duration(duration);
         if (requests != null) {
@@ -356,6 +361,7 @@ final class LoadConfig {
     private Double rate;
     private int maxInFlight = 1000;
     private int connections = 100;
+    private int threads = 0;
     private List<LoadSchedule.Stage> stages = List.of();
     private Duration duration;
     private long requests;
@@ -373,6 +379,9 @@ final class LoadConfig {
     LoadConfig maxInFlight(int max) { this.maxInFlight = max; return this; }
     /** Open loop: the most connections to open (the closed loop opens one per worker). */
     LoadConfig connections(int max) { this.connections = max; return this; }
+
+    /** Event-loop threads; 0 picks one per two CPUs. */
+    LoadConfig threads(int n) { this.threads = n; return this; }
     LoadConfig stages(List<LoadSchedule.Stage> stages) { this.stages = List.copyOf(stages); return this; }
     LoadConfig duration(Duration duration) { this.duration = duration; return this; }
     /** Stop after sending this many requests; 0 = no count bound. */
@@ -387,6 +396,8 @@ final class LoadConfig {
     boolean openLoop() { return rate != null; }
     int maxInFlight() { return maxInFlight; }
     int connections() { return connections; }
+
+    int threads() { return threads; }
     long requests() { return requests; }
 
     /** Checks every value and derives the schedule; IllegalArgumentException names the flag and the fix. */
@@ -402,6 +413,7 @@ final class LoadConfig {
         if (requests < 0 || requests > MAX_REQUESTS) throw new IllegalArgumentException("-n " + requests + " is outside 1.." + MAX_REQUESTS + ". Fix: split the run, or bound it with -d instead");
         if (maxInFlight < 1 || maxInFlight > MAX_IN_FLIGHT) throw new IllegalArgumentException("--max-in-flight " + maxInFlight + " is outside 1.." + MAX_IN_FLIGHT + ". Fix: pick a value in that range");
         if (connections < 1 || connections > MAX_CONCURRENCY) throw new IllegalArgumentException("--connections " + connections + " is outside 1.." + MAX_CONCURRENCY + ". Fix: pick a value in that range");
+        if (threads < 0 || threads > 64) throw new IllegalArgumentException("--threads " + threads + " is outside 0..64. Fix: 0 (automatic) or a small number such as 2");
         boolean ramped = !stages.isEmpty();
         double start = rate != null ? rate : concurrency != null ? concurrency : 1;
         String flag = rate != null ? "--rate" : "-c";
@@ -616,7 +628,7 @@ final class LoadEngine {
 
     private void openClient() {
         CONNECTION_LOG.setLevel(java.util.logging.Level.OFF);
-        int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // leave cores to a local server
+        int eventLoops = config.threads() > 0 ? config.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // leave cores to a local server
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1).setKeepAlive(config.keepAlive())
                         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis())),

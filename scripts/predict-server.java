@@ -192,6 +192,15 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 cfg.startup.startupWatcherEnabled = false; // it would keep a finished JVM alive 5 s
                 cfg.jetty.host = settings.host();
                 cfg.jetty.port = settings.port();
+                // A deep accept queue: the JDK's default of 50 overflows when a load balancer or a load test
+                // opens a few hundred connections at once, and each dropped SYN costs the client a 1 s retry.
+                cfg.jetty.modifyServer(server -> server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+                    @Override public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
+                        for (var connector : server.getConnectors()) {
+                            if (connector instanceof org.eclipse.jetty.server.ServerConnector c) c.setAcceptQueueSize(1024);
+                        }
+                    }
+                }));
                 cfg.http.maxRequestSize = settings.maxBodyBytes();
                 cfg.http.prefer405over404 = true;
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));

@@ -316,7 +316,7 @@ class LoadgenTest {
                 {"--body", "--body", "{bad"}, {"--body-file", "--body-file", "/nonexistent/body.json"},
                 {"--json", "--json", "/nonexistent/dir/out.json"}, {"--max-error-rate", "--max-error-rate", "2"},
                 {"URL", "ftp://example/"}, {"-d and --stages", "-c", "1", "--stages", "1s:2", "-d", "5s"},
-                {"--max-in-flight", "--rate", "5", "--max-in-flight", "0"}, {"--connections", "--rate", "5", "--connections", "0"}, {"--body and --body-file", "-b", "{}", "--body-file", "x"}};
+                {"--max-in-flight", "--rate", "5", "--max-in-flight", "0"}, {"--connections", "--rate", "5", "--connections", "0"}, {"--threads", "-c", "1", "--threads", "99"}, {"--body and --body-file", "-b", "{}", "--body-file", "x"}};
         LoopbackServer server = server(1, hit -> 0, hit -> 200);
         assertEquals(0, cli(server.url().toString(), "-n", "1", "-q", "-b", "not json", "-H", "content-type: text/plain").code,
                 "a body that is not JSON is fine with another Content-Type, in any letter case");

@@ -60,6 +60,21 @@ class LocalModeTest {
         }
     }
 
+    /** Starts the local mode without load and waits until its first replica is ready. */
+    static Process startUntilAReplicaIsReady(Path runs, Path log) throws Exception {
+        Process local = new ProcessBuilder(localCommand(runs, "--sync-period", "1s", "--no-dashboard")).directory(Project.root().toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!Files.readString(log).contains("#0 ready")) {
+            if (!local.isAlive() || System.nanoTime() > deadline) {
+                local.destroyForcibly();
+                fail("no ready replica: " + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        return local;
+    }
+
     @Test
     void underLoadReplicasRiseToAtLeast3ThenFallBackTo1WithNoFailedRequest(@TempDir Path runs) throws Exception {
         Project.Result r = Project.exec(localCommand(runs, "--load", "4s:6,26s:6,1s:0", "--sync-period", "2s", "--scale-down-window", "10s",
@@ -89,14 +104,8 @@ class LocalModeTest {
     @Test
     void replicasExitSoonAfterTheLocalModeIsKilledWithSigkill(@TempDir Path runs) throws Exception {
         Path log = Files.createTempFile("local", ".log");
-        Process local = new ProcessBuilder(localCommand(runs, "--sync-period", "1s", "--no-dashboard")).directory(Project.root().toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process local = startUntilAReplicaIsReady(runs, log);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.readString(log).contains("#0 ready")) {
-                assertTrue(local.isAlive() && System.nanoTime() < deadline, "no ready replica: " + Files.readString(log));
-                Thread.sleep(100);
-            }
             List<Integer> ports = replicaPorts(runs);
             assertEquals(1, ports.size());
             assertTrue(listening(ports.get(0)));
@@ -112,14 +121,8 @@ class LocalModeTest {
     @Test
     void sigtermStopsTheRunCleanlyAndStillPrintsTheSummary(@TempDir Path runs) throws Exception {
         Path log = Files.createTempFile("local", ".log");
-        Process local = new ProcessBuilder(localCommand(runs, "--sync-period", "1s", "--no-dashboard")).directory(Project.root().toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process local = startUntilAReplicaIsReady(runs, log);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.readString(log).contains("#0 ready")) {
-                assertTrue(local.isAlive() && System.nanoTime() < deadline, "no ready replica: " + Files.readString(log));
-                Thread.sleep(100);
-            }
             local.destroy(); // SIGTERM, as Ctrl+C's SIGINT: the shutdown hook stops the loop
             assertTrue(local.waitFor(40, TimeUnit.SECONDS));
             String out = Files.readString(log);

@@ -57,7 +57,7 @@ class LoadgenBench {
             for (int round = 1; round <= 2; round++) {
                 wrkRuns.add(number(run("wrk", "-t2", "-c" + CONNECTIONS, "-d" + seconds + "s", url), "Requests/sec:\\s+([\\d.]+)"));
                 Path closedJson = work.resolve("closed" + round + ".json"), closedCsv = work.resolve("closed" + round + ".csv");
-                run(loadgen(url, "-c", String.valueOf(CONNECTIONS), "-d", seconds + "s", "-q", "--json", closedJson.toString(), "--csv", closedCsv.toString()));
+                run(loadgen(url, "-c", String.valueOf(CONNECTIONS), "--threads", "2", "-d", seconds + "s", "-q", "--json", closedJson.toString(), "--csv", closedCsv.toString()));
                 JsonNode closed = new ObjectMapper().readTree(closedJson.toFile());
                 loadgenRuns.add(closed.get("rps").asDouble());
                 steadyRuns.add(fullSeconds(closedCsv).stream().skip(3).mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
