@@ -72,8 +72,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Demo.Version.class,
-        description = {"The ml-autoscale-java demo: `local` runs it on this machine without a cluster; the other commands",
-                "deploy, drive and inspect it on a Kubernetes cluster.",
+        description = {"The ml-autoscale-java demo: `local` runs it on this machine without a cluster; the other commands deploy, drive and inspect it on a Kubernetes cluster.",
                 "Cluster commands use your kubeconfig like kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; its current context unless --context."},
         subcommands = {LocalCommand.class, Demo.Up.class, Demo.Load.class, Demo.Status.class, Demo.PortForward.class, Demo.Down.class},
         footer = {"", Demo.EXIT_CODES})

@@ -126,7 +126,8 @@ class LocalModeTest {
             local.destroy(); // SIGTERM, as Ctrl+C's SIGINT: the shutdown hook stops the loop
             assertTrue(local.waitFor(40, TimeUnit.SECONDS));
             String out = Files.readString(log);
-            assertTrue(out.contains("local: stopped (Ctrl+C)") && out.contains("== Summary =="), out);
+            assertTrue(out.contains("local: stopped by a signal (Ctrl+C or SIGTERM)") && out.contains("== Summary =="), out);
+            assertEquals(143, local.exitValue(), "the JVM's code for SIGTERM, after the summary");
             assertNothingLeft(runs);
         } finally {
             local.destroyForcibly();

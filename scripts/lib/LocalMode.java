@@ -48,7 +48,8 @@ import java.util.stream.Collectors;
                 "  ./jbang demo@. local --load --scale-down-window 30s --sync-period 5s   a faster arc for a live demo",
                 "  ./jbang demo@. local                                 replicas and the Service only; drive load yourself:",
                 "  ./jbang loadgen@. --rate 6 -d 2m",
-                "", "Exit codes: 0 done (or stopped with Ctrl+C), 1 the run failed (a replica or the Service could not start), 2 bad option or manifest."})
+                "", "Exit codes: 0 done, 1 the run failed (the Service or the dashboard could not start), 2 bad option or manifest,",
+                "130 stopped with Ctrl+C, 143 stopped with SIGTERM (both still stop the replicas and print the summary)."})
 class LocalCommand implements Callable<Integer> {
     static final String DEFAULT_PROFILE = "20s:6,100s:6,10s:0";
 
@@ -310,7 +311,7 @@ final class LocalRun implements Callable<Integer> {
             boolean interrupted = stopped.getCount() == 0;
             try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException e) { /* shutting down: the hook waits for us */ }
             out.println();
-            if (interrupted) out.println("local: stopped (Ctrl+C)");
+            if (interrupted) out.println("local: stopped by a signal (Ctrl+C or SIGTERM)");
             autoscaler.recordState(); // the last state, before the replicas are stopped
             out.println("local: stopping replicas ...");
             replicas.close();
