@@ -3,6 +3,7 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.fabric8:kubernetes-client:8.0.0
 //SOURCES lib/Kube.java
+//SOURCES lib/ManifestFiles.java
 //SOURCES lib/GoDuration.java
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
@@ -41,7 +42,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.LocalPortForward;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,7 +68,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Demo.Version.class,
@@ -839,10 +838,8 @@ class Demo implements Callable<Integer> {
     // Helpers
     // =============================================================================================
 
-    /** Reading a manifest file: multi-document YAML, each document parsed by fabric8's own deserialization into its typed model. */
+    /** Reading a manifest file (ManifestFiles parses it), with demo's exit codes for what can go wrong. */
     static final class ManifestFile {
-        private static final KubernetesSerialization KUBE = new KubernetesSerialization();
-        private static final Pattern SEPARATOR = Pattern.compile("(?m)^---[ \\t]*(#.*)?$");
 
         static List<HasMetadata> read(Path file) {
             String text;
@@ -853,21 +850,11 @@ class Demo implements Callable<Integer> {
             } catch (IOException e) {
                 throw new DemoError(FAILED, "cannot read " + file + ": " + e.getMessage());
             }
-            List<HasMetadata> objects = new ArrayList<>();
-            int index = 0;
-            for (String document : SEPARATOR.split(text)) {
-                index++;
-                if (document.lines().map(String::strip).allMatch(l -> l.isEmpty() || l.startsWith("#"))) continue;
-                Object parsed;
-                try {
-                    parsed = KUBE.unmarshal(document);
-                } catch (RuntimeException e) {
-                    throw new DemoError(FAILED, file + ": document " + index + " is not a Kubernetes object: " + oneLine(e.getMessage()));
-                }
-                if (!(parsed instanceof HasMetadata object) || object.getMetadata() == null || object.getMetadata().getName() == null) {
-                    throw new DemoError(FAILED, file + ": document " + index + " is not a Kubernetes object with apiVersion, kind and metadata.name");
-                }
-                objects.add(object);
+            List<HasMetadata> objects;
+            try {
+                objects = ManifestFiles.objects(file.toString(), text);
+            } catch (ManifestFiles.InvalidManifest e) {
+                throw new DemoError(FAILED, e.getMessage());
             }
             if (objects.isEmpty()) throw new DemoError(FAILED, file + ": no Kubernetes object in it");
             return objects;

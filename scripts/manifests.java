@@ -1,6 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+//SOURCES lib/ManifestFiles.java
 //SOURCES lib/Manifests.java
 //SOURCES predict-server.java
 //MAIN ManifestsCommand
@@ -36,7 +37,7 @@ class ManifestsCommand implements Callable<Integer> {
             return 2;
         });
         cli.setExecutionExceptionHandler((e, command, parsed) -> {
-            if (!(e instanceof Manifests.ManifestException)) throw e;
+            if (!(e instanceof ManifestFiles.InvalidManifest)) throw e;
             command.getErr().println("manifests: " + e.getMessage());
             return 2;
         });

@@ -358,6 +358,6 @@ class DemoTest {
         assertEquals(List.of(ConfigMap.class, Deployment.class, Service.class), objects.stream().map(Object::getClass).toList());
         Path bad = java.nio.file.Files.writeString(tmp.resolve("bad.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\njust: text\n");
         Demo.DemoError error = assertThrows(Demo.DemoError.class, () -> Demo.ManifestFile.read(bad));
-        assertTrue(error.getMessage().contains("bad.yaml: document 2 is not a Kubernetes object"), error.getMessage());
+        assertTrue(error.getMessage().contains("bad.yaml: the document at line 5 is not a Kubernetes object"), error.getMessage());
     }
 }

@@ -1,5 +1,7 @@
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingRulesBuilder;
@@ -9,8 +11,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBui
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.MappingIterator;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -133,8 +133,9 @@ class LocalCommand implements Callable<Integer> {
      */
     record Workload(HorizontalPodAutoscaler hpa, Map<String, String> env, Quantity deploymentCpuRequest, Map<String, String> mountedFiles) {
         static Workload read(Path dir) {
-            HorizontalPodAutoscaler hpa = Snapshot.JSON.treeToValue(only(dir.resolve("hpa.yaml"), "HorizontalPodAutoscaler"), HorizontalPodAutoscaler.class);
-            Deployment deployment = Snapshot.JSON.treeToValue(only(dir.resolve("model-server.yaml"), "Deployment"), Deployment.class);
+            HorizontalPodAutoscaler hpa = only(dir.resolve("hpa.yaml"), HorizontalPodAutoscaler.class);
+            Path serverFile = dir.resolve("model-server.yaml");
+            Deployment deployment = only(serverFile, Deployment.class);
             if (hpa.getSpec() == null || hpa.getSpec().getMaxReplicas() == null) throw new IllegalArgumentException(dir.resolve("hpa.yaml") + ": spec.maxReplicas is required");
             var pod = deployment.getSpec().getTemplate().getSpec();
             Container container = pod.getContainers().get(0);
@@ -147,14 +148,12 @@ class LocalCommand implements Callable<Integer> {
             }
             Quantity request = container.getResources() == null || container.getResources().getRequests() == null ? null : container.getResources().getRequests().get("cpu");
             Map<String, String> files = new LinkedHashMap<>();
-            for (JsonNode doc : documents(dir.resolve("model-server.yaml"))) {
-                if (!"ConfigMap".equals(doc.path("kind").asString(""))) continue;
-                String name = doc.path("metadata").path("name").asString("");
+            for (HasMetadata object : objects(serverFile)) {
+                if (!(object instanceof ConfigMap configMap) || configMap.getData() == null) continue;
                 for (var volume : pod.getVolumes() == null ? List.<io.fabric8.kubernetes.api.model.Volume>of() : pod.getVolumes()) {
-                    if (volume.getConfigMap() == null || !name.equals(volume.getConfigMap().getName())) continue;
+                    if (volume.getConfigMap() == null || !configMap.getMetadata().getName().equals(volume.getConfigMap().getName())) continue;
                     for (var mount : container.getVolumeMounts()) {
-                        if (!mount.getName().equals(volume.getName())) continue;
-                        for (var entry : doc.path("data").properties()) files.put(mount.getMountPath() + "/" + entry.getKey(), entry.getValue().asString());
+                        if (mount.getName().equals(volume.getName())) configMap.getData().forEach((key, value) -> files.put(mount.getMountPath() + "/" + key, value));
                     }
                 }
             }
@@ -174,23 +173,20 @@ class LocalCommand implements Callable<Integer> {
             return local;
         }
 
-        private static JsonNode only(Path file, String kind) {
-            for (JsonNode doc : documents(file)) if (kind.equals(doc.path("kind").asString(""))) return doc;
-            throw new IllegalArgumentException(file + " has no " + kind);
+        private static <T extends HasMetadata> T only(Path file, Class<T> type) {
+            return objects(file).stream().filter(type::isInstance).map(type::cast).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(file + " has no " + type.getSimpleName()));
         }
 
-        private static List<JsonNode> documents(Path file) {
+        private static List<HasMetadata> objects(Path file) {
             if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no " + file + "; give the folder of the manifests with --manifests");
-            List<JsonNode> docs = new ArrayList<>();
-            try (MappingIterator<JsonNode> it = Snapshot.YAML.readerFor(JsonNode.class).readValues(Files.readString(file))) {
-                while (it.hasNext()) {
-                    JsonNode doc = it.next();
-                    if (doc != null && doc.isObject()) docs.add(doc);
-                }
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException(file + ": not valid YAML for Kubernetes objects: " + e.getMessage());
+            try {
+                return ManifestFiles.objects(file.toString(), Files.readString(file));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+            } catch (ManifestFiles.InvalidManifest e) {
+                throw new IllegalArgumentException(e.getMessage());
             }
-            return docs;
         }
     }
 

@@ -33,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 final class Manifests {
@@ -60,72 +59,24 @@ final class Manifests {
     record GeneratedConfigMap(String manifest, String name, Map<String, Function<Path, String>> data) {}
 
     /** A user mistake or a broken manifest: one line for the user, no stack trace. */
-    static final class ManifestException extends RuntimeException {
-        ManifestException(String message) { super(message, null, false, false); }
+    static final class ManifestException extends ManifestFiles.InvalidManifest {
+        ManifestException(String message) { super(message); }
     }
 
     // ------------------------------------------------------------------------------------------------
-    // Reading: a manifest is a list of YAML documents; each non-empty one becomes a typed fabric8 object.
+    // Reading: ManifestFiles splits a manifest into documents and parses each into fabric8's model.
     // ------------------------------------------------------------------------------------------------
 
-    static final KubernetesSerialization KUBE = new KubernetesSerialization();
+    static final KubernetesSerialization KUBE = ManifestFiles.KUBE;
 
-    /** One YAML document of a manifest file: the text after its `---` line, and the object it describes (null when only comments). */
-    record Document(String separator, String text, int firstLine, HasMetadata object) {
-        /** The leading comment and blank lines: what regeneration keeps of a generated document. */
-        String preamble() {
-            StringBuilder kept = new StringBuilder();
-            for (String line : text.split("(?<=\n)")) {
-                String t = line.strip();
-                if (!t.isEmpty() && !t.startsWith("#")) break;
-                kept.append(line);
-            }
-            return kept.toString();
-        }
+    /** The documents of FILE (relative to ROOT). */
+    static List<ManifestFiles.Document> documents(Path root, String file) {
+        return ManifestFiles.documents(file, read(root, file));
     }
 
-    private static final Pattern SEPARATOR = Pattern.compile("---[ \\t]*(#.*)?\\r?\\n?");
-
-    /** The documents of FILE (relative to ROOT), split at `---` lines, each parsed into fabric8's model. */
-    static List<Document> documents(Path root, String file) {
-        String text = read(root, file);
-        List<Document> documents = new ArrayList<>();
-        String separator = "";
-        StringBuilder current = new StringBuilder();
-        int line = 1, firstLine = 1;
-        for (String l : text.split("(?<=\n)")) {
-            if (SEPARATOR.matcher(l).matches()) {
-                documents.add(document(file, separator, current.toString(), firstLine));
-                separator = l;
-                current.setLength(0);
-                firstLine = line + 1;
-            } else {
-                current.append(l);
-            }
-            line++;
-        }
-        documents.add(document(file, separator, current.toString(), firstLine));
-        return documents;
-    }
-
-    private static Document document(String file, String separator, String text, int firstLine) {
-        boolean empty = text.lines().map(String::strip).allMatch(l -> l.isEmpty() || l.startsWith("#"));
-        if (empty) return new Document(separator, text, firstLine, null);
-        Object parsed;
-        try {
-            parsed = KUBE.unmarshal(text);
-        } catch (RuntimeException e) {
-            throw new ManifestException(file + ": the document at line " + firstLine + " is not a Kubernetes object: " + firstLine(e.getMessage()));
-        }
-        if (!(parsed instanceof HasMetadata object)) {
-            throw new ManifestException(file + ": the document at line " + firstLine + " is not a Kubernetes object (no apiVersion/kind?)");
-        }
-        return new Document(separator, text, firstLine, object);
-    }
-
-    /** The Kubernetes objects of FILE, in file order. */
+    /** The Kubernetes objects of FILE (relative to ROOT), in file order. */
     static List<HasMetadata> load(Path root, String file) {
-        return documents(root, file).stream().map(Document::object).filter(o -> o != null).toList();
+        return ManifestFiles.objects(file, read(root, file));
     }
 
     /** Every manifest under manifests/ (extras included), relative to ROOT; kustomization.yaml is kustomize's, not an object. */
@@ -223,14 +174,14 @@ final class Manifests {
 
     /** The text GENERATED's manifest should have: the file as it is, with the ConfigMap's document regenerated. */
     static String render(Path root, GeneratedConfigMap generated) {
-        List<Document> documents = documents(root, generated.manifest());
-        Document target = configMapDocument(documents, generated);
+        List<ManifestFiles.Document> documents = documents(root, generated.manifest());
+        ManifestFiles.Document target = configMapDocument(documents, generated);
         Map<String, String> data = new LinkedHashMap<>();
         generated.data().forEach((key, source) -> data.put(key, source.apply(root)));
         String body = configMapYaml((ConfigMap) target.object(), data);
 
         StringBuilder text = new StringBuilder();
-        for (Document d : documents) {
+        for (ManifestFiles.Document d : documents) {
             text.append(d.separator());
             text.append(d == target ? d.preamble() + body + trailingBlankLines(d.text()) : d.text());
         }
@@ -243,8 +194,8 @@ final class Manifests {
         return tail.startsWith("\n") ? tail.substring(1) : tail;
     }
 
-    private static Document configMapDocument(List<Document> documents, GeneratedConfigMap generated) {
-        List<Document> matches = documents.stream()
+    private static ManifestFiles.Document configMapDocument(List<ManifestFiles.Document> documents, GeneratedConfigMap generated) {
+        List<ManifestFiles.Document> matches = documents.stream()
                 .filter(d -> d.object() instanceof ConfigMap && generated.name().equals(d.object().getMetadata().getName()))
                 .toList();
         if (matches.size() != 1) {
@@ -365,11 +316,5 @@ final class Manifests {
         } catch (IOException e) {
             throw new ManifestException("cannot read " + relative + ": " + e.getMessage());
         }
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) return "";
-        int nl = message.indexOf('\n');
-        return nl < 0 ? message : message.substring(0, nl);
     }
 }
