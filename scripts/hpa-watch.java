@@ -603,7 +603,7 @@ class HpaWatch implements Callable<Integer> {
                 out.flush();
                 if (!latest.isEmpty() && !latest.equals(lastEvent)) {
                     sample = new Timeline.Sample(sample.time(), sample.currentReplicas(), sample.desiredReplicas(), sample.minReplicas(), sample.maxReplicas(),
-                            sample.cpuCurrent(), sample.cpuTarget(), sample.pods(), null, null, List.of(latest));
+                            sample.cpuCurrent(), sample.cpuTarget(), sample.pods(), null, null, null, List.of(latest));
                     lastEvent = latest;
                 }
                 for (var listener : listeners) listener.accept(sample);
@@ -632,7 +632,7 @@ class HpaWatch implements Callable<Integer> {
             return new Timeline.Sample(now, status == null || status.getCurrentReplicas() == null ? 0 : status.getCurrentReplicas(),
                     status == null || status.getDesiredReplicas() == null ? 0 : status.getDesiredReplicas(),
                     h.getSpec().getMinReplicas() == null ? 1 : h.getSpec().getMinReplicas(), h.getSpec().getMaxReplicas(),
-                    cpuCurrent, cpuTarget == null ? 0 : cpuTarget, pods, null, null, List.of());
+                    cpuCurrent, cpuTarget == null ? 0 : cpuTarget, pods, null, null, null, List.of());
         }
 
         /** A pod in the Timeline's words, shared with the local mode: starting, ready, draining, terminated. */

@@ -98,6 +98,8 @@ class DashboardTest {
             Timeline.Sample expected = series.get(i);
             assertEquals(expected.desiredReplicas(), sample.get("desiredReplicas").asInt());
             assertEquals(expected.cpuCurrent(), sample.get("cpuCurrent").isNull() ? null : sample.get("cpuCurrent").asInt());
+            assertEquals(expected.p50Ms(), sample.get("p50Ms").isNull() ? null : sample.get("p50Ms").asDouble());
+            assertEquals(expected.p99Ms(), sample.get("p99Ms").isNull() ? null : sample.get("p99Ms").asDouble());
             assertEquals(expected.pods().size(), sample.get("pods").size());
             assertEquals(expected.events(), JSON.convertValue(sample.get("events"), List.class));
             if (!expected.pods().isEmpty()) assertEquals(expected.pods().get(0).state(), sample.get("pods").get(0).get("state").asText());
@@ -499,7 +501,8 @@ class DashboardTest {
                     if (desired > current) events.add("New size: " + desired + "; reason: cpu resource utilization (percentage of request) above target");
                 }
                 Double p99 = average == null ? null : 35.0 + Math.max(0, average - 40) * 6.0;
-                samples.add(new Timeline.Sample(start.plusSeconds((long) SYNC_SECONDS * step), current, desired, min, max, average, target, pods, rps, p99, events));
+                Double p50 = p99 == null ? null : Math.min(p99, 22.0 + Math.max(0, average - 40) * 1.5);
+                samples.add(new Timeline.Sample(start.plusSeconds((long) SYNC_SECONDS * step), current, desired, min, max, average, target, pods, rps, p50, p99, events));
                 for (int n = current; n < desired; n++) readyAtStep.add(step + 2);
             }
             return samples;

@@ -247,6 +247,7 @@ final class Dashboard implements AutoCloseable {
             if (p.cpuPercent() == null) pod.putNull("cpuPercent"); else pod.put("cpuPercent", p.cpuPercent());
         }
         if (s.loadRps() == null) o.putNull("loadRps"); else o.put("loadRps", s.loadRps());
+        if (s.p50Ms() == null) o.putNull("p50Ms"); else o.put("p50Ms", s.p50Ms());
         if (s.p99Ms() == null) o.putNull("p99Ms"); else o.put("p99Ms", s.p99Ms());
         ArrayNode events = o.putArray("events");
         s.events().forEach(events::add);

@@ -32,8 +32,8 @@ import java.util.function.Supplier;
  */
 final class LocalAutoscaler {
     /** The load the Service carries right now, when known (for the table, the timeline and the dashboard). */
-    record Load(Double rps, Double p99Ms) {
-        static final Load UNKNOWN = new Load(null, null);
+    record Load(Double rps, Double p50Ms, Double p99Ms) {
+        static final Load UNKNOWN = new Load(null, null, null);
     }
 
     private final LocalReplicas replicas;
@@ -150,7 +150,7 @@ final class LocalAutoscaler {
         Load l = load.get();
         long current = replicas.list().stream().filter(r -> r.state != LocalReplicas.State.draining).count();
         timeline.add(new Timeline.Sample(now, (int) current, desired, minReplicas, maxReplicas,
-                decision == null ? null : decision.currentUtilization(), targetUtilization, pods, l.rps(), l.p99Ms(), happened));
+                decision == null ? null : decision.currentUtilization(), targetUtilization, pods, l.rps(), l.p50Ms(), l.p99Ms(), happened));
     }
 
     /** The reason the controller gives in its "New size" event, from the metric's direction. */

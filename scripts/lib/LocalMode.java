@@ -324,7 +324,8 @@ final class LocalRun implements Callable<Integer> {
 
     private LocalAutoscaler.Load load() {
         LoadStats s = latestLoad.get();
-        return s == null ? LocalAutoscaler.Load.UNKNOWN : new LocalAutoscaler.Load(s.rps(), Double.isNaN(s.p99Millis()) ? null : s.p99Millis());
+        return s == null ? LocalAutoscaler.Load.UNKNOWN
+                : new LocalAutoscaler.Load(s.rps(), Double.isNaN(s.p50Millis()) ? null : s.p50Millis(), Double.isNaN(s.p99Millis()) ? null : s.p99Millis());
     }
 
     private void event(String text) {
@@ -377,7 +378,7 @@ final class LocalRun implements Callable<Integer> {
 
 /** What `kubectl get hpa -w` and `kubectl get pods -w` would show, as rows. */
 final class LocalTable {
-    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "TIME", "REPLICAS", "CPU/TARGET", "LOAD rps", "p99", "PODS (state cpu%)");
+    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "TIME", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu%)");
     private final PrintStream out;
     private final LocalAutoscaler autoscaler;
     private String lastRow = "";
@@ -406,7 +407,7 @@ final class LocalTable {
                 : (t == null ? "-" : t.currentReplicas()) + " -> " + autoscaler.desired();
         String cpu = (d == null || d.currentUtilization() == null ? "<unknown>" : d.currentUtilization() + "%") + "/" + autoscaler.targetUtilization() + "%";
         String rps = t == null || t.loadRps() == null ? "-" : String.format(Locale.ROOT, "%.1f", t.loadRps());
-        String p99 = t == null || t.p99Ms() == null ? "-" : String.format(Locale.ROOT, "%.0f ms", t.p99Ms());
+        String p99 = t == null || t.p99Ms() == null ? "-" : String.format(Locale.ROOT, "%.0f/%.0f ms", t.p50Ms() == null ? Double.NaN : t.p50Ms(), t.p99Ms());
         String pods = t == null ? "" : t.pods().stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%"))
                 .collect(Collectors.joining(", "));
         return String.format("%-9s  %-12s  %-9s  %-10s  %s", replicas, cpu, rps, p99, pods);

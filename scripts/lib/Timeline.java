@@ -59,10 +59,10 @@ final class Timeline {
 
     /**
      * One moment. cpuCurrent is the HPA's average utilization in percent of the request (null while
-     * unknown, as `kubectl get hpa` shows `<unknown>`); loadRps and p99Ms are null when no load is known.
+     * unknown, as `kubectl get hpa` shows `<unknown>`); loadRps, p50Ms and p99Ms are null when no load is known.
      */
     record Sample(Instant time, int currentReplicas, int desiredReplicas, int minReplicas, int maxReplicas,
-                  Integer cpuCurrent, int cpuTarget, List<Pod> pods, Double loadRps, Double p99Ms, List<String> events) {
+                  Integer cpuCurrent, int cpuTarget, List<Pod> pods, Double loadRps, Double p50Ms, Double p99Ms, List<String> events) {
         Sample {
             pods = List.copyOf(pods);
             events = List.copyOf(events);
@@ -73,7 +73,7 @@ final class Timeline {
 
     /** The CSV columns, in order: the one schema that hpa-watch, the local mode and the dashboard share. */
     static final List<String> COLUMNS = List.of("time", "elapsed_s", "replicas_current", "replicas_desired", "replicas_min", "replicas_max",
-            "cpu_current_pct", "cpu_target_pct", "ready_pods", "load_rps", "latency_p99_ms", "pods", "events");
+            "cpu_current_pct", "cpu_target_pct", "ready_pods", "load_rps", "latency_p50_ms", "latency_p99_ms", "pods", "events");
 
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
     private final List<Consumer<Sample>> listeners = new CopyOnWriteArrayList<>();
@@ -143,6 +143,7 @@ final class Timeline {
         row.put("cpu_target_pct", String.valueOf(s.cpuTarget()));
         row.put("ready_pods", String.valueOf(s.readyPods()));
         row.put("load_rps", s.loadRps() == null ? "" : String.format(Locale.ROOT, "%.1f", s.loadRps()));
+        row.put("latency_p50_ms", s.p50Ms() == null ? "" : String.format(Locale.ROOT, "%.1f", s.p50Ms()));
         row.put("latency_p99_ms", s.p99Ms() == null ? "" : String.format(Locale.ROOT, "%.1f", s.p99Ms()));
         row.put("pods", s.pods().stream().map(Pod::encode).collect(Collectors.joining(";")));
         row.put("events", String.join(" | ", s.events()));
@@ -162,7 +163,7 @@ final class Timeline {
                             Integer.parseInt(r.get("replicas_min")), Integer.parseInt(r.get("replicas_max")), optionalInt(r.get("cpu_current_pct")),
                             Integer.parseInt(r.get("cpu_target_pct")),
                             r.get("pods").isEmpty() ? List.of() : Arrays.stream(r.get("pods").split(";")).map(Pod::decode).toList(),
-                            optionalDouble(r.get("load_rps")), optionalDouble(r.get("latency_p99_ms")),
+                            optionalDouble(r.get("load_rps")), optionalDouble(r.get("latency_p50_ms")), optionalDouble(r.get("latency_p99_ms")),
                             r.get("events").isEmpty() ? List.of() : List.of(r.get("events").split(" \\| "))));
                 } catch (RuntimeException e) {
                     throw new IOException(file + " line " + line + ": " + e.getMessage(), e);

@@ -11,7 +11,7 @@
   var el = function (id) { return document.getElementById(id); };
 
   function clear() {
-    data = { x: [], current: [], desired: [], min: [], max: [], cpu: [], target: [], rps: [], p99: [] };
+    data = { x: [], current: [], desired: [], min: [], max: [], cpu: [], target: [], rps: [], p50: [], p99: [] };
     t0 = null; lastSeq = 0; latest = null; eventCount = 0;
     el("events").textContent = "";
     el("no-events").hidden = false;
@@ -56,13 +56,14 @@
       element: "load-chart",
       series: [
         { label: "load, requests/s", stroke: COLOR.blue, width: 4, scale: "rps" },
+        { label: "p50 latency, ms", stroke: COLOR.orange, width: 3, dash: [3, 4], scale: "ms" },
         { label: "p99 latency, ms", stroke: COLOR.vermilion, width: 3, dash: [10, 6], scale: "ms" }
       ],
-      columns: ["rps", "p99"],
+      columns: ["rps", "p50", "p99"],
       scales: { rps: { range: function (u, lo, hi) { return [0, Math.max(1, (hi || 0) * 1.1)]; } },
                 ms: { range: function (u, lo, hi) { return [0, Math.max(10, (hi || 0) * 1.1)]; } } },
       axes: [timeAxis(), axis("requests/s", { scale: "rps" }),
-             axis("p99 latency, ms", { scale: "ms", side: 1, grid: { show: false }, size: 60 })]
+             axis("latency, ms", { scale: "ms", side: 1, grid: { show: false }, size: 60 })]
     }
   };
 
@@ -99,6 +100,7 @@
     data.cpu.push(sample.cpuCurrent);
     data.target.push(sample.cpuTarget);
     data.rps.push(sample.loadRps);
+    data.p50.push(sample.p50Ms);
     data.p99.push(sample.p99Ms);
     if (data.x.length > MAX_POINTS) for (var k in data) data[k].shift();
     sample.events.forEach(function (text) { addEvent(sample, text); });
