@@ -157,21 +157,7 @@ class HpaWatchExplainTest {
     // ------------------------------------------------------------------------------------ live cluster
 
     Path kubeconfig() throws Exception {
-        String text = """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: mock
-                  cluster: {server: "%s", insecure-skip-tls-verify: true}
-                users:
-                - name: tester
-                  user: {token: test-token}
-                contexts:
-                - name: mock
-                  context: {cluster: mock, user: tester, namespace: ml-demo}
-                current-context: mock
-                """.formatted(client.getConfiguration().getMasterUrl());
-        return Files.writeString(tmp.resolve("kubeconfig"), text);
+        return MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl());
     }
 
     @BeforeAll
