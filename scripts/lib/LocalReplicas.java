@@ -199,8 +199,16 @@ final class LocalReplicas implements AutoCloseable {
         try { Thread.sleep(d.toMillis()); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
     }
 
+    /** A new folder runs/local-<UTC time>, with -2, -3 ... when two runs start in the same second. */
     static Path newRunDir(Path base) throws IOException {
         Files.createDirectories(base);
-        return Files.createTempDirectory(base, "local-" + Instant.now().toString().replace(':', '-').substring(0, 19) + "-");
+        String name = "local-" + Instant.now().toString().replace(':', '-').substring(0, 19);
+        for (int n = 1; ; n++) {
+            try {
+                return Files.createDirectory(base.resolve(n == 1 ? name : name + "-" + n));
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                // another run started this second: take the next number
+            }
+        }
     }
 }
