@@ -19,9 +19,17 @@ class LauncherTest {
     @Test
     void countsADeliberateFailureAndExitsNonZero() throws Exception {
         Project.Result result = launch("LauncherSample");
-        assertEquals("1 passed, 1 failed, 1 skipped", lastLine(result.output()), result.output());
+        assertEquals("1 passed, 1 failed, 2 skipped", lastLine(result.output()), result.output());
         assertEquals(1, result.exitCode());
         assertTrue(result.output().contains("LauncherSample#failsOnPurpose: AssertionFailedError: deliberate failure"), result.output());
+    }
+
+    @Test
+    void anUnmetAssumptionIsASkipWithItsReasonNotAFailure() throws Exception {
+        Project.Result result = launch("LauncherSample#passes", "LauncherSample#skippedByAnAssumption");
+        assertEquals("1 passed, 0 failed, 1 skipped", lastLine(result.output()), result.output());
+        assertEquals(0, result.exitCode());
+        assertTrue(result.output().contains("skippedByAnAssumption skipped: Assumption failed: a prerequisite is missing"), result.output());
     }
 
     @Test

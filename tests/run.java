@@ -133,6 +133,13 @@ class TestRunner {
         }
 
         @Override public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (result.getStatus() == TestExecutionResult.Status.ABORTED) { // an assumption did not hold: skipped, with its reason
+                int count = id.isTest() ? 1 : 0;
+                skipped += count;
+                classSkipped.addAndGet(count);
+                out.printf("  - %s skipped: %s%n", name(id), result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
+                return;
+            }
             boolean ok = result.getStatus() == TestExecutionResult.Status.SUCCESSFUL;
             if (id.isTest()) {
                 if (ok) { passed++; classPassed.incrementAndGet(); } else { failed++; classFailed.incrementAndGet(); }

@@ -1,3 +1,4 @@
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
@@ -14,4 +15,6 @@ class LauncherSample {
 
     @Disabled("shows how skipped tests are counted")
     @Test void skipped() {}
+
+    @Test void skippedByAnAssumption() { Assumptions.assumeTrue(false, "a prerequisite is missing"); }
 }
