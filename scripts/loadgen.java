@@ -3,7 +3,6 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
-//DEPS io.vertx:vertx-core:5.2.0
 
 /*
  * loadgen: an HTTP load generator for the model server, in one self-contained file (it is mounted
@@ -14,8 +13,8 @@
  *   ./jbang loadgen@. --rate 0 --stages 30s:50,1m:50,30s:0     open loop ramp (k6-like stages)
  *
  * The file reads top to bottom: the CLI (Loadgen), then the engine (LoadConfig, LoadSchedule,
- * LoadEngine, LoadStats, LoadSummary, LoadThresholds), then helpers (LoadErrorKind, LoadReport,
- * LoadDurations). Every top-level class starts with "Load" so the file compiles together with the
+ * LoadEngine, LoadHttpClient, LoadResponseParser, LoadStats, LoadSummary, LoadThresholds), then helpers
+ * (LoadErrorKind, LoadReport, LoadDurations). Every top-level class starts with "Load" so the file compiles together with the
  * project's other scripts and tests.
  *
  * Engine API, for scripts that pull this file in with `//SOURCES ../loadgen.java` and declare their
@@ -29,13 +28,15 @@
  *   LoadEngine engine = new LoadEngine(config);               // validates; IllegalArgumentException
  *   engine.onSecond(stats -> ...);                            // LoadStats once a second (ticker thread)
  *   CompletableFuture<LoadSummary> done = engine.start();     // or: LoadSummary s = engine.run();
- *                                                             // (the first start() in a JVM warms the client, ~0.5 s)
+ *                                                             // (the first start() in a JVM warms the client, <= 0.3 s)
  *   engine.stop();                                            // early stop; idempotent, thread-safe
  *   LoadSummary summary = done.join();                        // summary.percentileMillis(99), .rps() ...
  *
- * The HTTP client is Vert.x's (Netty): one event loop per two cores drives all connections; the JDK's
- * HttpClient was measured at under a tenth of wrk's throughput here. vertx-core is pinned to the version
- * fabric8 kubernetes-client 8.0.0 brings, so scripts using both get one Vert.x.
+ * The HTTP client is LoadHttpClient below: HTTP/1.1 on plain java.nio, one event loop per two cores
+ * driving all connections. General-purpose clients cost too much CPU on a machine the client shares
+ * with its target: on 2 cores, Vert.x (Netty) reached 30-60% of wrk's throughput and the JDK's
+ * HttpClient 8%; this one reaches wrk's (tests/bench/loadgen-bench.java, docs/benchmarks.md).
+ * Plain http only: the model server and its Service speak nothing else.
  *
  * JVM options: the catalog alias (jbang-catalog.json) and the load-test Pod run it with
  * -XX:+UseSerialGC -XX:TieredStopAtLevel=1, which cut its CPU per request (JIT warm-up included) by about
@@ -47,15 +48,6 @@
  */
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine;
@@ -71,7 +63,13 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -217,8 +215,6 @@ class Loadgen implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // resolve host names as the system does (/etc/hosts, a Pod's search domains), like curl and wget
-        if (System.getProperty("vertx.disableDnsResolver") == null) System.setProperty("vertx.disableDnsResolver", "true");
         Loadgen cli = new Loadgen(System.out, System.err, LoadReport.isTerminal());
         Runtime.getRuntime().addShutdownHook(new Thread(cli::stopOnSignal, "loadgen-signal"));
         int code = cli.execute(args);
@@ -405,9 +401,18 @@ final class LoadConfig {
         if (rate != null && concurrency != null) {
             throw new IllegalArgumentException("-c and --rate choose different modes (closed loop, open loop). Fix: keep one; the open loop's cap on outstanding requests is --max-in-flight");
         }
-        if (!List.of("http", "https").contains(String.valueOf(url.getScheme()).toLowerCase(Locale.ROOT)) || url.getHost() == null) {
-            throw new IllegalArgumentException("URL '" + url + "' is not an http(s) URL. Fix: give a full URL such as http://localhost:8000/predict");
+        if ("https".equalsIgnoreCase(url.getScheme())) {
+            throw new IllegalArgumentException("URL '" + url + "' is https; loadgen speaks plain HTTP/1.1, as the model server and its Service do. "
+                    + "Fix: target the plain-HTTP port, e.g. through 'kubectl port-forward' or the Service inside the cluster");
         }
+        if (!"http".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
+            throw new IllegalArgumentException("URL '" + url + "' is not an http URL. Fix: give a full URL such as http://localhost:8000/predict");
+        }
+        headers.forEach((name, value) -> {
+            if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+") || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("-H '" + name + ": " + value.replaceAll("[\r\n]", " ") + "' is not a valid header (a name of letters, digits and -, a value on one line). Fix: e.g. -H 'X-Request-Id: 42'");
+            }
+        });
         if (!method.matches("[A-Za-z]+")) throw new IllegalArgumentException("-X '" + method + "' is not an HTTP method. Fix: use e.g. GET or POST");
         requirePositive(timeout, "-t/--timeout", "e.g. -t 5s");
         if (requests < 0 || requests > MAX_REQUESTS) throw new IllegalArgumentException("-n " + requests + " is outside 1.." + MAX_REQUESTS + ". Fix: split the run, or bound it with -d instead");
@@ -569,9 +574,6 @@ final class LoadSchedule {
  * both on one Vert.x HTTP client whose event loop(s) drive all connections.
  */
 final class LoadEngine {
-    /** Vert.x logs every reset connection at SEVERE; the run counts them instead. Held here, as JUL keeps loggers weakly. */
-    private static final java.util.logging.Logger CONNECTION_LOG = java.util.logging.Logger.getLogger("io.vertx.core.net.impl.ConnectionBase");
-
     /** Class loading and JIT compilation last for the JVM, so one warm-up serves every later engine. */
     private static final AtomicBoolean WARMED = new AtomicBoolean();
 
@@ -580,10 +582,7 @@ final class LoadEngine {
 
     private final LoadConfig config;
     private final LoadSchedule schedule;
-    private final RequestOptions request;
-    private final Buffer body;
-    private Vertx vertx;
-    private HttpClient client;
+    private LoadHttpClient client;
     private final List<Consumer<LoadStats>> listeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<LoadSummary> result = new CompletableFuture<>();
     private final AtomicBoolean started = new AtomicBoolean();
@@ -612,10 +611,6 @@ final class LoadEngine {
     LoadEngine(LoadConfig config) {
         this.config = config;
         this.schedule = config.schedule();
-        request = new RequestOptions().setAbsoluteURI(config.url().toString()).setFollowRedirects(false)
-                .setMethod(HttpMethod.valueOf(config.method().toUpperCase(Locale.ROOT))).setTimeout(config.timeout().toMillis());
-        config.headers().forEach(request::putHeader);
-        body = config.body() == null ? null : Buffer.buffer(config.body());
     }
 
     /** The most connections the run can use: the peak worker count, or the open loop's connection cap. */
@@ -626,45 +621,67 @@ final class LoadEngine {
         return (int) Math.max(1, Math.ceil(peak));
     }
 
-    private void openClient() {
-        CONNECTION_LOG.setLevel(java.util.logging.Level.OFF);
-        int eventLoops = config.threads() > 0 ? config.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // leave cores to a local server
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
-        client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1).setKeepAlive(config.keepAlive())
-                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis())),
-                new PoolOptions().setHttp1MaxSize(connections()));
+    private LoadHttpClient openClient(URI url, int connections, int threads) {
+        try {
+            return new LoadHttpClient(url, config.method(), config.headers(), config.body(), config.keepAlive(), config.timeout(), connections, threads);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the HTTP client: " + e.getMessage(), e);
+        }
     }
 
     LoadSchedule schedule() { return schedule; }
 
     /**
      * Runs the client's code paths against a throw-away server inside this JVM (127.0.0.1, random port)
-     * before the clock starts: a cold client needs about half a second for its first requests, and the
-     * open loop would report that as server latency. Sends nothing to the target; about 0.5 s, once per JVM.
+     * before the clock starts, with the run's own request: a cold client is slower for its first requests,
+     * and the open loop would report that as server latency. Sends nothing to the target; at most 0.3 s,
+     * once per JVM. The server is a bare socket that knows the request's size, so that warming leaves no
+     * trace in the JVM (the JDK's HttpServer would fix its settings for every later one).
      */
     private void warmUp() {
-        io.vertx.core.http.HttpServer server = null;
-        HttpClient warm = null;
-        try {
-            server = vertx.createHttpServer().requestHandler(r -> r.body().onComplete(b -> r.response().end("{}")))
-                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS);
-            warm = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1), new PoolOptions().setHttp1MaxSize(16));
-            RequestOptions local = new RequestOptions(request).setAbsoluteURI("http://127.0.0.1:" + server.actualPort() + "/warm-up");
-            long until = System.nanoTime() + 500_000_000L;
-            for (int round = 0; round < 20 && System.nanoTime() < until; round++) {
-                List<CompletableFuture<?>> batch = new ArrayList<>();
-                for (int i = 0; i < 64; i++) {
-                    batch.add(warm.request(local).compose(req -> body == null ? req.send() : req.send(body))
-                            .compose(response -> response.body()).toCompletionStage().toCompletableFuture());
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
+            URI local = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/warm-up");
+            int requestBytes = LoadHttpClient.encodeRequest(local, config.method(), config.headers(), config.body(), config.keepAlive()).length;
+            byte[] answer = ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + ("HEAD".equalsIgnoreCase(config.method()) ? "" : "{}"))
+                    .getBytes(StandardCharsets.US_ASCII);
+            daemon("loadgen-warm-up").newThread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket connection = server.accept();
+                        daemon("loadgen-warm-up-connection").newThread(() -> {
+                            try (connection) {
+                                while (connection.getInputStream().readNBytes(requestBytes).length == requestBytes) {
+                                    connection.getOutputStream().write(answer);
+                                }
+                            } catch (IOException e) {
+                                // the warm-up is over
+                            }
+                        }).start();
+                    } catch (IOException e) {
+                        return; // closed
+                    }
                 }
-                CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).get(1, TimeUnit.SECONDS);
+            }).start();
+            try (LoadHttpClient warm = openClient(local, 8, 1)) {
+                long until = System.nanoTime() + 300_000_000L;
+                AtomicInteger left = new AtomicInteger(2000);
+                CountDownLatch workers = new CountDownLatch(8);
+                for (int i = 0; i < 8; i++) warmUpWorker(warm, left, until, workers);
+                workers.await(1, TimeUnit.SECONDS);
             }
         } catch (Exception e) {
             // warming is an optimisation: a run without it is still correct, only its first second is slower
-        } finally {
-            if (warm != null) warm.close();
-            if (server != null) server.close();
         }
+    }
+
+    private static void warmUpWorker(LoadHttpClient client, AtomicInteger left, long until, CountDownLatch done) {
+        if (left.decrementAndGet() < 0 || System.nanoTime() > until) {
+            done.countDown();
+            return;
+        }
+        client.send((status, failure) -> {
+            if (failure != null) done.countDown(); else warmUpWorker(client, left, until, done);
+        });
     }
 
     /** Calls LISTENER with the stats of every second of the run (and of the last partial second), on the ticker thread. */
@@ -677,8 +694,9 @@ final class LoadEngine {
     CompletableFuture<LoadSummary> start() {
         if (!started.compareAndSet(false, true)) throw new IllegalStateException("a LoadEngine runs once; create a new one");
         permits.set(config.requests() > 0 ? config.requests() : Long.MAX_VALUE);
-        openClient();
         if (WARMED.compareAndSet(false, true)) warmUp();
+        int threads = config.threads() > 0 ? config.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // leave cores to a local server
+        client = openClient(config.url(), connections(), threads);
         cpuStartNanos = LoadReport.processCpuNanos();
         startNanos = lastTickNanos = System.nanoTime();
         ticker = Executors.newSingleThreadScheduledExecutor(daemon("loadgen-ticker"));
@@ -691,7 +709,7 @@ final class LoadEngine {
                 result.completeExceptionally(e);
             } finally {
                 ticker.shutdownNow();
-                vertx.close(); // its event loop threads are not daemons
+                client.close();
             }
         });
         driver = t;
@@ -787,29 +805,25 @@ final class LoadEngine {
     private void send(long intendedNanos, Runnable then) {
         sent.increment();
         inFlight.incrementAndGet();
-        client.request(request)
-                .compose(req -> body == null ? req.send() : req.send(body))
-                .compose(response -> response.body().map(ignored -> response.statusCode()))
-                .onComplete(outcome -> {
-                    long now = System.nanoTime();
-                    if (!finished) {
-                        if (outcome.succeeded()) {
-                            int status = outcome.result();
-                            recorder.recordValue(Math.max(0, (now - intendedNanos) / 1000));
-                            responses.increment();
-                            statuses.incrementAndGet(Math.min(Math.max(status, 0), 599));
-                            LoadErrorKind kind = LoadErrorKind.ofStatus(status);
-                            if (kind != null) errors.incrementAndGet(kind.ordinal());
-                        } else {
-                            LoadErrorKind kind = LoadErrorKind.of(outcome.cause());
-                            errors.incrementAndGet(kind.ordinal());
-                            if (kind == LoadErrorKind.OTHER) firstOtherError.compareAndSet(null, String.valueOf(outcome.cause()));
-                        }
-                        lastCompletion.accumulate(now);
-                    }
-                    inFlight.decrementAndGet();
-                    then.run();
-                });
+        client.send((status, failure) -> {
+            long now = System.nanoTime();
+            if (!finished) {
+                if (failure == null) {
+                    recorder.recordValue(Math.max(0, (now - intendedNanos) / 1000));
+                    responses.increment();
+                    statuses.incrementAndGet(Math.min(Math.max(status, 0), 599));
+                    LoadErrorKind kind = LoadErrorKind.ofStatus(status);
+                    if (kind != null) errors.incrementAndGet(kind.ordinal());
+                } else {
+                    LoadErrorKind kind = LoadErrorKind.of(failure);
+                    errors.incrementAndGet(kind.ordinal());
+                    if (kind == LoadErrorKind.OTHER) firstOtherError.compareAndSet(null, String.valueOf(failure));
+                }
+                lastCompletion.accumulate(now);
+            }
+            inFlight.decrementAndGet();
+            then.run();
+        });
     }
 
     /** Waits for outstanding requests: up to the timeout (plus a margin) normally, STOP_GRACE after stop(). */
@@ -890,6 +904,551 @@ final class LoadEngine {
             t.setDaemon(true);
             return t;
         };
+    }
+}
+
+/**
+ * The HTTP/1.1 client behind LoadEngine: plain java.nio, built for load rather than for features.
+ *
+ * Why its own client: on a 2-core machine the client shares the CPU with the server it measures, so
+ * every microsecond it spends is taken from the target. Vert.x (Netty) cost about six times wrk's CPU
+ * per request here and the JDK's HttpClient more; this one does per request what wrk does: one write
+ * of bytes encoded once, usually one read, and epoll waits shared by every ready connection.
+ *
+ * THREADS event loops (a Selector each) own up to MAX_CONNECTIONS keep-alive connections between them.
+ * send() from any thread queues an exchange on a loop (round robin); send() from a loop's own thread
+ * (a closed-loop worker sending its next request from its callback) stays on that loop and reuses the
+ * connection that just answered. An exchange waits for a free connection when all are busy; its
+ * deadline (now + timeout) covers that wait, the connect, and the answer. Plain http only.
+ *
+ * Responses are parsed as RFC 9112 frames them: status line, headers, then a body by Content-Length,
+ * chunked, or until close; 1xx answers are skipped; HEAD, 204 and 304 have no body.
+ */
+final class LoadHttpClient implements AutoCloseable {
+    /** How an exchange ended: the STATUS of its answer, or a FAILURE (status 0). Runs on an event-loop thread. */
+    interface Outcome {
+        void completed(int status, Throwable failure);
+    }
+
+    /** The longest status or header line accepted; a longer one fails the exchange as a malformed answer. */
+    static final int MAX_LINE = 16 * 1024;
+
+    private final Loop[] loops;
+    private final AtomicInteger nextLoop = new AtomicInteger();
+    private final long timeoutNanos;
+
+    LoadHttpClient(URI url, String method, Map<String, String> headers, byte[] body, boolean keepAlive,
+                   Duration timeout, int maxConnections, int threads) throws IOException {
+        if (!"http".equalsIgnoreCase(url.getScheme())) throw new IllegalArgumentException("only http:// URLs: " + url);
+        this.timeoutNanos = timeout.toNanos();
+        byte[] request = encodeRequest(url, method, headers, body, keepAlive);
+        boolean head = "HEAD".equalsIgnoreCase(method);
+        int port = url.getPort() >= 0 ? url.getPort() : 80;
+        int count = Math.max(1, Math.min(threads, maxConnections));
+        loops = new Loop[count];
+        for (int i = 0; i < count; i++) {
+            int share = maxConnections / count + (i < maxConnections % count ? 1 : 0);
+            loops[i] = new Loop("loadgen-loop-" + (i + 1), url.getHost(), port, request, head, keepAlive, share);
+        }
+        for (Loop loop : loops) loop.thread.start();
+    }
+
+    /** Sends one request; OUTCOME is called exactly once, unless the client is closed first. Thread-safe. */
+    void send(Outcome outcome) {
+        Thread current = Thread.currentThread();
+        for (Loop loop : loops) {
+            if (loop.thread == current) {
+                loop.waiting.add(new Exchange(outcome, System.nanoTime() + timeoutNanos));
+                return;
+            }
+        }
+        loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)].submit(new Exchange(outcome, System.nanoTime() + timeoutNanos));
+    }
+
+    /** Stops the loops and closes every connection; outstanding exchanges get no outcome. */
+    @Override
+    public void close() {
+        for (Loop loop : loops) loop.stop();
+        for (Loop loop : loops) {
+            try {
+                loop.thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The request as bytes on the wire, encoded once for the whole run. */
+    static byte[] encodeRequest(URI url, String method, Map<String, String> headers, byte[] body, boolean keepAlive) {
+        String target = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        if (url.getRawQuery() != null) target += "?" + url.getRawQuery();
+        StringBuilder head = new StringBuilder(method.toUpperCase(Locale.ROOT)).append(' ').append(target).append(" HTTP/1.1\r\n");
+        if (!has(headers, "Host")) head.append("Host: ").append(url.getHost()).append(url.getPort() >= 0 ? ":" + url.getPort() : "").append("\r\n");
+        if (!has(headers, "User-Agent")) head.append("User-Agent: loadgen/").append(Loadgen.VERSION).append("\r\n");
+        if (!has(headers, "Accept")) head.append("Accept: */*\r\n");
+        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        boolean expectsBody = List.of("POST", "PUT", "PATCH").contains(method.toUpperCase(Locale.ROOT));
+        if ((body != null || expectsBody) && !has(headers, "Content-Length")) head.append("Content-Length: ").append(body == null ? 0 : body.length).append("\r\n");
+        if (!keepAlive && !has(headers, "Connection")) head.append("Connection: close\r\n");
+        head.append("\r\n");
+        byte[] start = head.toString().getBytes(StandardCharsets.UTF_8);
+        if (body == null) return start;
+        byte[] all = java.util.Arrays.copyOf(start, start.length + body.length);
+        System.arraycopy(body, 0, all, start.length, body.length);
+        return all;
+    }
+
+    private static boolean has(Map<String, String> headers, String name) {
+        return headers.keySet().stream().anyMatch(name::equalsIgnoreCase);
+    }
+
+    /** One request to send: whom to tell, and by when it must have answered. */
+    private static final class Exchange {
+        final Outcome outcome;
+        final long deadline;
+
+        Exchange(Outcome outcome, long deadline) {
+            this.outcome = outcome;
+            this.deadline = deadline;
+        }
+    }
+
+    /** One event-loop thread: its selector, its connections, and the exchanges waiting for one. */
+    private static final class Loop implements Runnable {
+        /** How often deadlines are checked while exchanges are outstanding. */
+        static final long EXPIRY_PERIOD_NANOS = 10_000_000L;
+
+        final Thread thread;
+        final Selector selector;
+        final String host;
+        final int port;
+        final ByteBuffer request;       // read-only, direct; each connection writes from its own view
+        final boolean head;             // HEAD answers have no body whatever their headers say
+        final boolean keepAlive;        // false: every request asked for "Connection: close"
+        final int maxConnections;
+        final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
+        final java.util.Queue<Exchange> submitted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final java.util.ArrayDeque<Exchange> waiting = new java.util.ArrayDeque<>();  // FIFO, for a free connection
+        final java.util.ArrayDeque<Connection> idle = new java.util.ArrayDeque<>();   // LIFO: the warmest first
+        final List<Connection> open = new ArrayList<>();
+        volatile boolean sleeping, stopped;
+        long nextExpiry;
+
+        Loop(String name, String host, int port, byte[] request, boolean head, boolean keepAlive, int maxConnections) throws IOException {
+            this.selector = Selector.open();
+            this.host = host;
+            this.port = port;
+            this.request = ByteBuffer.allocateDirect(request.length).put(request).flip().asReadOnlyBuffer();
+            this.head = head;
+            this.keepAlive = keepAlive;
+            this.maxConnections = maxConnections;
+            thread = new Thread(this, name);
+            thread.setDaemon(true);
+        }
+
+        void submit(Exchange exchange) {
+            submitted.add(exchange);
+            if (sleeping) selector.wakeup(); // a loop that is busy picks it up without the wake-up's syscall
+        }
+
+        void stop() {
+            stopped = true;
+            selector.wakeup();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!stopped) {
+                    select();
+                    for (SelectionKey key : selector.selectedKeys()) ready(key);
+                    selector.selectedKeys().clear();
+                    for (Exchange e; (e = submitted.poll()) != null; ) waiting.add(e);
+                    dispatch();
+                    expire(System.nanoTime());
+                }
+            } catch (IOException | RuntimeException e) {
+                System.err.println("loadgen: the HTTP client stopped: " + e);
+                for (Exchange x; (x = waiting.poll()) != null; ) x.outcome.completed(0, e);
+                for (Connection c : List.copyOf(open)) c.fail(e);
+            } finally {
+                while (!open.isEmpty()) open.get(open.size() - 1).closeQuietly();
+                try {
+                    selector.close();
+                } catch (IOException ignored) {
+                    // nothing left to release
+                }
+            }
+        }
+
+        /** Waits for readiness; without blocking when exchanges are ready to go, at most 10 ms while any is outstanding. */
+        private void select() throws IOException {
+            if (!waiting.isEmpty() && (!idle.isEmpty() || open.size() < maxConnections)) { // a callback queued work
+                selector.selectNow();
+                return;
+            }
+            sleeping = true; // then the queue is checked again, so a submit() between the two is not missed
+            try {
+                if (!submitted.isEmpty() || stopped) selector.selectNow();
+                else selector.select(open.size() > idle.size() || !waiting.isEmpty() ? 10 : 200);
+            } finally {
+                sleeping = false;
+            }
+        }
+
+        private void ready(SelectionKey key) {
+            Connection c = (Connection) key.attachment();
+            try {
+                if (!key.isValid()) return;
+                int ops = key.readyOps();
+                if ((ops & SelectionKey.OP_CONNECT) != 0) c.connected();
+                if ((ops & SelectionKey.OP_WRITE) != 0 && key.isValid()) c.write();
+                if ((ops & SelectionKey.OP_READ) != 0 && key.isValid()) c.read();
+            } catch (IOException | RuntimeException e) {
+                c.fail(e);
+            }
+        }
+
+        /** Gives waiting exchanges a connection: an idle one, else a new one while under the cap. */
+        private void dispatch() {
+            // only those waiting now: an outcome that sends again (a failed connect) is served next round
+            for (int n = waiting.size(); n > 0 && !waiting.isEmpty(); n--) {
+                Connection c = idle.pollFirst();
+                if (c == null) {
+                    if (open.size() >= maxConnections) return;
+                    try {
+                        c = connect();
+                    } catch (IOException e) {
+                        waiting.poll().outcome.completed(0, e);
+                        continue;
+                    }
+                }
+                c.start(waiting.poll());
+            }
+        }
+
+        private Connection connect() throws IOException {
+            SocketChannel channel = SocketChannel.open();
+            try {
+                channel.configureBlocking(false);
+                channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port); // the JDK caches lookups
+                if (address.isUnresolved()) throw new java.net.UnknownHostException("unknown host '" + host + "'");
+                boolean connected = channel.connect(address);
+                Connection c = new Connection(this, channel, request.duplicate());
+                c.key = channel.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, c);
+                c.isConnected = connected;
+                c.index = open.size();
+                open.add(c);
+                return c;
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e instanceof IOException io ? io : new IOException(e.toString(), e);
+            }
+        }
+
+        /** Fails the exchanges past their deadline: queued ones, and those on a connection (which is closed). */
+        private void expire(long now) {
+            if (now < nextExpiry) return;
+            nextExpiry = now + EXPIRY_PERIOD_NANOS;
+            while (!waiting.isEmpty() && waiting.peekFirst().deadline - now <= 0) {
+                waiting.pollFirst().outcome.completed(0, timeout());
+            }
+            for (int i = open.size() - 1; i >= 0; i--) {
+                if (i >= open.size()) continue; // a callback closed more than one
+                Connection c = open.get(i);
+                if (c.exchange != null && c.exchange.deadline - now <= 0) c.fail(timeout());
+            }
+        }
+
+        private static java.util.concurrent.TimeoutException timeout() {
+            return new java.util.concurrent.TimeoutException("no full answer within the timeout");
+        }
+
+        void closed(Connection c) {
+            int last = open.size() - 1;
+            Connection moved = open.get(last);
+            open.set(c.index, moved);
+            moved.index = c.index;
+            open.remove(last);
+            idle.remove(c);
+        }
+    }
+
+    /** One keep-alive connection: writes the request, parses the answer, then serves the next exchange. */
+    private static final class Connection {
+        final Loop loop;
+        final SocketChannel channel;
+        final ByteBuffer out;
+        final LoadResponseParser parser;
+        SelectionKey key;
+        boolean isConnected, closed;
+        int index;
+        Exchange exchange;
+
+        Connection(Loop loop, SocketChannel channel, ByteBuffer out) {
+            this.loop = loop;
+            this.channel = channel;
+            this.out = out;
+            this.parser = new LoadResponseParser(loop.head);
+        }
+
+        void start(Exchange next) {
+            exchange = next;
+            out.clear();
+            parser.reset();
+            if (!isConnected) return; // connected() writes it
+            try {
+                write();
+            } catch (IOException e) {
+                fail(e);
+            }
+        }
+
+        void connected() throws IOException {
+            channel.finishConnect();
+            isConnected = true;
+            key.interestOps(SelectionKey.OP_READ);
+            if (exchange != null) write();
+        }
+
+        void write() throws IOException {
+            channel.write(out);
+            int ops = out.hasRemaining() ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+            if (key.interestOps() != ops) key.interestOps(ops);
+        }
+
+        void read() throws IOException {
+            ByteBuffer buffer = loop.readBuffer;
+            buffer.clear();
+            int n = channel.read(buffer);
+            if (n < 0) {
+                if (exchange == null) closeQuietly(); // the server closed an idle connection
+                else if (parser.endOfStream()) complete(false);
+                else fail(new IOException("connection closed before a full answer"));
+                return;
+            }
+            if (n == 0) return;
+            if (exchange == null) { // an answer nobody asked for: the connection cannot be trusted
+                closeQuietly();
+                return;
+            }
+            buffer.flip();
+            if (parser.feed(buffer)) complete(loop.keepAlive && parser.keepAlive() && !buffer.hasRemaining());
+        }
+
+        /** The answer is whole: the connection goes back to the idle set (or closes) before the outcome runs. */
+        private void complete(boolean reusable) {
+            Exchange done = exchange;
+            exchange = null;
+            if (reusable) loop.idle.addFirst(this); else closeQuietly();
+            done.outcome.completed(parser.status(), null);
+        }
+
+        void fail(Throwable failure) {
+            Exchange failed = exchange;
+            exchange = null;
+            closeQuietly();
+            if (failed != null) failed.outcome.completed(0, failure);
+        }
+
+        void closeQuietly() {
+            if (closed) return;
+            closed = true;
+            key.cancel();
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing is all that is left to do with it
+            }
+            loop.closed(this);
+        }
+    }
+}
+
+/**
+ * An incremental HTTP/1.1 response parser (RFC 9112): feed() it bytes as they arrive; it answers true
+ * once a whole response has been read. It keeps only the current line, so any body size costs nothing.
+ */
+final class LoadResponseParser {
+    private enum State { STATUS, HEADER, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER, UNTIL_CLOSE, DONE }
+
+    private final boolean head;
+    private final byte[] line = new byte[LoadHttpClient.MAX_LINE];
+    private int length;
+    private State state;
+    private int status;
+    private long remaining, contentLength;
+    private boolean chunked, keepAlive;
+
+    LoadResponseParser(boolean head) {
+        this.head = head;
+        reset();
+    }
+
+    void reset() {
+        state = State.STATUS;
+        length = 0;
+        status = 0;
+        contentLength = -1;
+        chunked = false;
+        keepAlive = false;
+    }
+
+    int status() { return status; }
+
+    /** Whether the connection may carry another request: HTTP/1.1 unless "Connection: close", or 1.0 with keep-alive. */
+    boolean keepAlive() { return keepAlive; }
+
+    /** The server closed the connection: true when that ends the answer (a body framed by the close). */
+    boolean endOfStream() {
+        if (state != State.UNTIL_CLOSE) return false;
+        state = State.DONE;
+        return true;
+    }
+
+    /** Consumes bytes from IN; true when the response is complete (IN is left at the first byte after it). */
+    boolean feed(ByteBuffer in) throws IOException {
+        while (in.hasRemaining()) {
+            switch (state) {
+                case BODY, CHUNK_DATA -> {
+                    int skip = (int) Math.min(remaining, in.remaining());
+                    in.position(in.position() + skip);
+                    remaining -= skip;
+                    if (remaining == 0) state = state == State.BODY ? State.DONE : State.CHUNK_END;
+                }
+                case UNTIL_CLOSE -> in.position(in.limit());
+                case DONE -> { return true; }
+                default -> {
+                    if (readLine(in)) onLine();
+                }
+            }
+            if (state == State.DONE) return true;
+        }
+        return state == State.DONE;
+    }
+
+    /** Appends bytes up to and including '\n'; true when a whole line (without CR LF) is in LINE. */
+    private boolean readLine(ByteBuffer in) throws IOException {
+        while (in.hasRemaining()) {
+            byte b = in.get();
+            if (b == '\n') {
+                if (length > 0 && line[length - 1] == '\r') length--;
+                return true;
+            }
+            if (length == line.length) throw malformed("a line longer than " + LoadHttpClient.MAX_LINE + " bytes");
+            line[length++] = b;
+        }
+        return false;
+    }
+
+    private void onLine() throws IOException {
+        int n = length;
+        length = 0;
+        switch (state) {
+            case STATUS -> {
+                // HTTP/1.x SSS reason
+                if (n < 12 || !startsWith(0, "HTTP/1.") || line[8] != ' ' || !digit(9) || !digit(10) || !digit(11) || (n > 12 && line[12] != ' ')) {
+                    throw malformed("status line '" + text(0, n) + "'");
+                }
+                status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+                keepAlive = line[7] == '1';
+                state = State.HEADER;
+            }
+            case HEADER -> {
+                if (n == 0) endOfHeaders();
+                else header(n);
+            }
+            case CHUNK_SIZE -> {
+                long size = 0;
+                int i = 0;
+                for (; i < n && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
+                    int d = Character.digit(line[i], 16);
+                    if (d < 0 || size > (Long.MAX_VALUE >> 4)) throw malformed("chunk size '" + text(0, n) + "'");
+                    size = size * 16 + d;
+                }
+                if (i == 0) throw malformed("chunk size '" + text(0, n) + "'");
+                remaining = size;
+                state = size == 0 ? State.TRAILER : State.CHUNK_DATA;
+            }
+            case CHUNK_END -> {
+                if (n != 0) throw malformed("chunk data longer than its size");
+                state = State.CHUNK_SIZE;
+            }
+            case TRAILER -> {
+                if (n == 0) state = State.DONE;
+            }
+            default -> throw new IllegalStateException(state.toString());
+        }
+    }
+
+    private void header(int n) throws IOException {
+        int colon = 0;
+        while (colon < n && line[colon] != ':') colon++;
+        if (colon == 0 || colon == n) throw malformed("header line '" + text(0, n) + "'");
+        int from = colon + 1, to = n;
+        while (from < to && (line[from] == ' ' || line[from] == '\t')) from++;
+        while (to > from && (line[to - 1] == ' ' || line[to - 1] == '\t')) to--;
+        if (named(colon, "content-length")) {
+            long value = 0;
+            if (from == to) throw malformed("Content-Length ''");
+            for (int i = from; i < to; i++) {
+                if (!digit(i) || value > Long.MAX_VALUE / 10 - 10) throw malformed("Content-Length '" + text(from, to) + "'");
+                value = value * 10 + (line[i] - '0');
+            }
+            if (contentLength >= 0 && contentLength != value) throw malformed("two different Content-Length values");
+            contentLength = value;
+        } else if (named(colon, "transfer-encoding")) {
+            chunked = text(from, to).toLowerCase(Locale.ROOT).endsWith("chunked");
+        } else if (named(colon, "connection")) {
+            String value = text(from, to).toLowerCase(Locale.ROOT);
+            if (value.contains("close")) keepAlive = false;
+            else if (value.contains("keep-alive")) keepAlive = true;
+        }
+    }
+
+    private void endOfHeaders() {
+        if (status >= 100 && status < 200 && status != 101) { // an interim answer (100 Continue): the real one follows
+            boolean persistent = keepAlive;
+            reset();
+            keepAlive = persistent;
+            return;
+        }
+        if (head || status == 204 || status == 304) {
+            state = State.DONE;
+        } else if (chunked) {
+            state = State.CHUNK_SIZE;
+        } else if (contentLength >= 0) {
+            remaining = contentLength;
+            state = remaining == 0 ? State.DONE : State.BODY;
+        } else {
+            keepAlive = false; // the body ends when the server closes the connection
+            state = State.UNTIL_CLOSE;
+        }
+    }
+
+    private boolean named(int nameLength, String lowerCaseName) {
+        if (nameLength != lowerCaseName.length()) return false;
+        for (int i = 0; i < nameLength; i++) {
+            if (Character.toLowerCase((char) line[i]) != lowerCaseName.charAt(i)) return false;
+        }
+        return true;
+    }
+
+    private boolean startsWith(int at, String prefix) {
+        for (int i = 0; i < prefix.length(); i++) if (line[at + i] != prefix.charAt(i)) return false;
+        return true;
+    }
+
+    private boolean digit(int i) { return line[i] >= '0' && line[i] <= '9'; }
+
+    private String text(int from, int to) {
+        return new String(line, from, Math.min(to, from + 200) - from, StandardCharsets.ISO_8859_1);
+    }
+
+    private static IOException malformed(String what) {
+        return new IOException("malformed HTTP answer: " + what);
     }
 }
 

@@ -315,7 +315,7 @@ class LoadgenTest {
                 {"-c", "-c", "0"}, {"--rate", "--rate", "0"}, {"Unknown option", "--bogus"}, {"-H", "-H", "nocolon"},
                 {"--body", "--body", "{bad"}, {"--body-file", "--body-file", "/nonexistent/body.json"},
                 {"--json", "--json", "/nonexistent/dir/out.json"}, {"--max-error-rate", "--max-error-rate", "2"},
-                {"URL", "ftp://example/"}, {"-d and --stages", "-c", "1", "--stages", "1s:2", "-d", "5s"},
+                {"URL", "ftp://example/"}, {"https", "https://127.0.0.1:8443/predict"}, {"-H", "-H", "Bad Name: x"}, {"-d and --stages", "-c", "1", "--stages", "1s:2", "-d", "5s"},
                 {"--max-in-flight", "--rate", "5", "--max-in-flight", "0"}, {"--connections", "--rate", "5", "--connections", "0"}, {"--threads", "-c", "1", "--threads", "99"}, {"--body and --body-file", "-b", "{}", "--body-file", "x"}};
         LoopbackServer server = server(1, hit -> 0, hit -> 200);
         assertEquals(0, cli(server.url().toString(), "-n", "1", "-q", "-b", "not json", "-H", "content-type: text/plain").code,
@@ -377,14 +377,67 @@ class LoadgenTest {
 
     @Test
     void noKeepAliveOpensAConnectionPerRequest() throws Exception {
-        LoopbackServer server = server(2, hit -> 0, hit -> 200);
+        // counted at accept(): client ports alone can repeat, as Linux reuses loopback ports (tcp_tw_reuse)
+        RawServer server = raw(head -> RawServer.answer(200, "{}"));
         Cli run = cli(server.url().toString(), "-n", "5", "-q", "--no-keep-alive");
         assertEquals(0, run.code, run.err);
-        assertEquals(5, server.clientPorts.size(), "five connections: " + server.clientPorts);
+        assertEquals(5, server.connections.get(), "five connections");
+        assertTrue(server.heads.stream().allMatch(h -> h.contains("\r\nConnection: close\r\n")), "each asks to close: " + server.heads);
 
-        LoopbackServer kept = server(2, hit -> 0, hit -> 200);
-        new LoadEngine(new LoadConfig().url(kept.url()).concurrency(1).requests(5)).run();
-        assertEquals(1, kept.clientPorts.size(), "keep-alive reuses one connection: " + kept.clientPorts);
+        RawServer kept = raw(head -> RawServer.answer(200, "{}"));
+        LoadSummary s = new LoadEngine(new LoadConfig().url(kept.url()).concurrency(1).requests(5)).run();
+        assertEquals(5, s.responses());
+        assertEquals(1, kept.connections.get(), "keep-alive reuses one connection");
+    }
+
+    @Test
+    void everyWayOfFramingAnAnswerIsReadToItsEnd() throws Exception {
+        // one connection for 6 requests proves each answer was read exactly to its end: a byte too few or
+        // too many and the next answer would be misread or time out
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\nX-Trailer: t\r\n\r\n";
+        String interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}";
+        String noBody = "HTTP/1.1 204 No Content\r\n\r\n";
+        String big = "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" + "x".repeat(300_000);
+        for (String answer : List.of(chunked, interim, noBody, big)) {
+            RawServer server = raw(head -> new RawServer.Answer(answer.getBytes(StandardCharsets.UTF_8), false));
+            LoadSummary s = new LoadEngine(new LoadConfig().url(server.url()).concurrency(1).requests(6).timeout(Duration.ofSeconds(5))).run();
+            assertEquals(6, s.responses(), answer.lines().findFirst().orElseThrow() + ": " + s.errorsByKind() + " " + s.firstOtherError());
+            assertEquals(0, s.errors());
+            assertEquals(1, server.connections.get(), "one connection for " + answer.lines().findFirst().orElseThrow());
+        }
+
+        RawServer head = raw(h -> new RawServer.Answer("HTTP/1.1 200 OK\r\nContent-Length: 35\r\n\r\n".getBytes(StandardCharsets.UTF_8), false));
+        LoadSummary heads = new LoadEngine(new LoadConfig().url(head.url()).method("HEAD").concurrency(1).requests(3)).run();
+        assertEquals(3, heads.responses(), "HEAD answers have no body, whatever Content-Length says");
+        assertEquals(1, head.connections.get());
+
+        RawServer untilClose = raw(h -> new RawServer.Answer("HTTP/1.0 200 OK\r\n\r\n{\"until\": \"close\"}".getBytes(StandardCharsets.UTF_8), true));
+        LoadSummary closing = new LoadEngine(new LoadConfig().url(untilClose.url()).concurrency(1).requests(3)).run();
+        assertEquals(3, closing.responses(), "a body without length ends at the close: " + closing.errorsByKind());
+        assertEquals(3, untilClose.connections.get(), "and that connection cannot be reused");
+
+        RawServer garbled = raw(h -> new RawServer.Answer("HTTP/1.1 2x0 OK\r\n\r\n".getBytes(StandardCharsets.UTF_8), false));
+        LoadSummary bad = new LoadEngine(new LoadConfig().url(garbled.url()).requests(2)).run();
+        assertEquals(2L, bad.errorsByKind().get(LoadErrorKind.OTHER));
+        assertTrue(bad.firstOtherError().contains("malformed HTTP answer: status line 'HTTP/1.1 2x0 OK'"), bad.firstOtherError());
+
+        RawServer cut = raw(h -> new RawServer.Answer("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}".getBytes(StandardCharsets.UTF_8), true));
+        assertEquals(2L, errorsOf(new LoadConfig().url(cut.url()).requests(2)).get(LoadErrorKind.RESET), "a body cut short by a close");
+    }
+
+    @Test
+    void theRequestCarriesMethodTargetHeadersAndBody() throws Exception {
+        RawServer server = raw(head -> RawServer.answer(200, "{}"));
+        URI url = URI.create(server.url() + "?explain=1");
+        Cli run = cli(url.toString(), "-n", "2", "-q", "-b", "{\"features\": [1, 2]}", "-H", "X-Request-Id: 42");
+        assertEquals(0, run.code, run.err);
+        assertEquals(2, server.heads.size());
+        String head = server.heads.get(0);
+        assertTrue(head.startsWith("POST /predict?explain=1 HTTP/1.1\r\n"), head);
+        for (String line : List.of("Host: 127.0.0.1:" + url.getPort(), "Content-Type: application/json", "X-Request-Id: 42", "Content-Length: 20")) {
+            assertTrue(head.contains("\r\n" + line + "\r\n"), line + " in " + head);
+        }
+        assertEquals(List.of("{\"features\": [1, 2]}", "{\"features\": [1, 2]}"), server.bodies);
     }
 
     private static Project.Result child(String... args) throws Exception {
@@ -416,6 +469,12 @@ class LoadgenTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int code = new Loadgen(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false).execute(args);
         return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private RawServer raw(java.util.function.Function<String, RawServer.Answer> answer) throws IOException {
+        RawServer s = new RawServer(answer);
+        open.add(s);
+        return s;
     }
 
     private LoopbackServer server(int threads, IntUnaryOperator delayMillisOfHit, IntUnaryOperator statusOfHit) throws IOException {
@@ -470,6 +529,74 @@ class LoadgenTest {
             server.stop(0);
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * An HTTP/1.1 server on 127.0.0.1 written on plain sockets, so that a test controls every byte of
+     * the answer: it reads each request (head and Content-Length body), keeps them, and writes the
+     * answer that ANSWER gives for the head; it closes the connection when the answer says so or the
+     * request asked for it. It counts the connections it accepted.
+     */
+    static final class RawServer implements AutoCloseable {
+        record Answer(byte[] bytes, boolean close) {}
+
+        final AtomicInteger connections = new AtomicInteger();
+        final List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final java.util.function.Function<String, Answer> answer;
+
+        RawServer(java.util.function.Function<String, Answer> answer) throws IOException {
+            this.answer = answer;
+            Thread acceptor = new Thread(this::accept, "raw-server");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        static Answer answer(int status, String json) {
+            return new Answer(("HTTP/1.1 " + status + " X\r\nContent-Type: application/json\r\nContent-Length: " + json.length() + "\r\n\r\n" + json)
+                    .getBytes(StandardCharsets.UTF_8), false);
+        }
+
+        private void accept() {
+            while (!socket.isClosed()) {
+                try {
+                    Socket s = socket.accept();
+                    connections.incrementAndGet();
+                    Thread t = new Thread(() -> serve(s), "raw-server-connection");
+                    t.setDaemon(true);
+                    t.start();
+                } catch (IOException e) {
+                    return; // closed
+                }
+            }
+        }
+
+        private void serve(Socket s) {
+            try (s; java.io.InputStream in = new java.io.BufferedInputStream(s.getInputStream()); java.io.OutputStream out = s.getOutputStream()) {
+                while (true) {
+                    StringBuilder head = new StringBuilder();
+                    for (int b; !head.toString().endsWith("\r\n\r\n"); ) {
+                        if ((b = in.read()) < 0) return;
+                        head.append((char) b);
+                    }
+                    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length: *(\\d+)").matcher(head);
+                    byte[] body = in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0);
+                    heads.add(head.toString());
+                    if (body.length > 0) bodies.add(new String(body, StandardCharsets.UTF_8));
+                    Answer a = answer.apply(head.toString());
+                    out.write(a.bytes());
+                    out.flush();
+                    if (a.close() || head.toString().toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n")) return;
+                }
+            } catch (IOException e) {
+                // the client went away
+            }
+        }
+
+        URI url() { return URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/predict"); }
+
+        @Override public void close() throws IOException { socket.close(); }
     }
 
     /** Accepts connections on 127.0.0.1, reads the request, and answers with a TCP reset. */

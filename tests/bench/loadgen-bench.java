@@ -6,9 +6,9 @@
 // Benchmark of scripts/loadgen.java, run from the repository root:
 //   ./jbang tests/bench/loadgen-bench.java [seconds per run, default 10]
 //   1. loadgen (closed loop) and wrk side by side, same loopback target, same connection count: rps, ratio
-//   2. loadgen's own CPU per request in that run
+//   2. CPU per request in that run: loadgen's own figure, and both tools' whole processes (/proc/self/stat of the bench)
 //   3. loadgen's open loop at --rate 1000: achieved rate against the target rate
-// Needs wrk (Debian: apt-get install -y wrk). Loopback only; every run is bounded (about 4 x seconds + 20 s).
+// Needs wrk (Debian: apt-get install -y wrk). Loopback only; every run is bounded (about 5 x seconds + 25 s).
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
@@ -49,15 +49,24 @@ class LoadgenBench {
             awaitPort(port);
             System.out.printf(Locale.ROOT, "target: %s (com.sun.net.httpserver, 2 threads, fixed JSON answer), %d cores, load average %s%n",
                     url, Runtime.getRuntime().availableProcessors(), loadAverage());
-            run("wrk", "-t2", "-c" + CONNECTIONS, "-d3s", url); // warms the target's JIT for both tools
+            run("wrk", "-t2", "-c" + CONNECTIONS, "-d5s", url); // warms the target's JIT for both tools
 
-            // alternated, twice each: the machine is shared, so one pair alone can mislead
+            // twice each, in the order wrk, loadgen, loadgen, wrk: the machine is shared and the target
+            // may still be warming, so neither tool always runs first
             List<Double> wrkRuns = new ArrayList<>(), loadgenRuns = new ArrayList<>(), steadyRuns = new ArrayList<>();
-            double cpuSeconds = 0, responses = 0, errors = 0;
-            for (int round = 1; round <= 2; round++) {
-                wrkRuns.add(number(run("wrk", "-t2", "-c" + CONNECTIONS, "-d" + seconds + "s", url), "Requests/sec:\\s+([\\d.]+)"));
-                Path closedJson = work.resolve("closed" + round + ".json"), closedCsv = work.resolve("closed" + round + ".csv");
+            double cpuSeconds = 0, responses = 0, errors = 0, wrkCpu = 0, wrkRequests = 0, loadgenProcessCpu = 0;
+            for (String tool : List.of("wrk", "loadgen", "loadgen", "wrk")) {
+                double before = childrenCpuSeconds();
+                if (tool.equals("wrk")) {
+                    String wrk = run("wrk", "-t2", "-c" + CONNECTIONS, "-d" + seconds + "s", url);
+                    wrkCpu += childrenCpuSeconds() - before;
+                    wrkRuns.add(number(wrk, "Requests/sec:\\s+([\\d.]+)"));
+                    wrkRequests += number(wrk, "(\\d+) requests in");
+                    continue;
+                }
+                Path closedJson = work.resolve("closed" + loadgenRuns.size() + ".json"), closedCsv = work.resolve("closed" + loadgenRuns.size() + ".csv");
                 run(loadgen(url, "-c", String.valueOf(CONNECTIONS), "--threads", "2", "-d", seconds + "s", "-q", "--json", closedJson.toString(), "--csv", closedCsv.toString()));
+                loadgenProcessCpu += childrenCpuSeconds() - before;
                 JsonNode closed = new ObjectMapper().readTree(closedJson.toFile());
                 loadgenRuns.add(closed.get("rps").asDouble());
                 steadyRuns.add(fullSeconds(closedCsv).stream().skip(3).mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
@@ -74,13 +83,15 @@ class LoadgenBench {
             double achieved = open.get("rps").asDouble();
             List<Double> perSecond = fullSeconds(openCsv);
 
-            System.out.printf(Locale.ROOT, "%nclosed loop, %d connections, %d s per run, runs alternated (wrk, loadgen) x 2:%n", CONNECTIONS, seconds);
+            System.out.printf(Locale.ROOT, "%nclosed loop, %d connections, %d s per run, in the order wrk, loadgen, loadgen, wrk:%n", CONNECTIONS, seconds);
             System.out.printf(Locale.ROOT, "  wrk      %10.0f requests/s   (runs: %s)%n", wrkRps, runs(wrkRuns));
             System.out.printf(Locale.ROOT, "  loadgen  %10.0f requests/s   (runs: %s) = %.0f%% of wrk (target >= 80%%: %s)%n", loadgenRps, runs(loadgenRuns),
                     100 * loadgenRps / wrkRps, loadgenRps >= 0.8 * wrkRps ? "met" : "MISSED");
             System.out.printf(Locale.ROOT, "  loadgen after its JIT warm-up (seconds 4..%d): %.0f requests/s = %.0f%% of wrk%n", seconds, steady, 100 * steady / wrkRps);
-            System.out.printf(Locale.ROOT, "  loadgen CPU: %.1f µs per request (whole JVM, JIT included: %.2f s for %.0f requests; errors %.0f)%n",
+            System.out.printf(Locale.ROOT, "  loadgen CPU: %.1f µs per request during the run (JIT included: %.2f s for %.0f requests; errors %.0f)%n",
                     cpuPerRequest, cpuSeconds, responses, errors);
+            System.out.printf(Locale.ROOT, "  whole processes, start-up included: wrk %.1f µs per request, loadgen %.1f µs per request (%.1fx wrk's)%n",
+                    wrkCpu * 1e6 / wrkRequests, loadgenProcessCpu * 1e6 / responses, (loadgenProcessCpu / responses) / (wrkCpu / wrkRequests));
             System.out.printf(Locale.ROOT, "%nopen loop --rate %d, %d s (load average now %s):%n", OPEN_LOOP_RATE, seconds, loadAverage());
             double off = 100 * (achieved - OPEN_LOOP_RATE) / OPEN_LOOP_RATE;
             System.out.printf(Locale.ROOT, "  achieved %.1f responses/s (%+.2f%%, target within 1%%: %s); sent %d, late %d, dropped %d, errors %d%n",
@@ -106,6 +117,13 @@ class LoadgenBench {
             if (Math.abs(elapsed - Math.rint(elapsed)) < 0.1) rps.add(Double.parseDouble(f[4]));
         }
         return rps;
+    }
+
+    /** CPU seconds of this JVM's ended and waited-for children (/proc/self/stat cutime + cstime, at 100 ticks/s). */
+    static double childrenCpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // fields[0] is field 3 (state)
+        return (Long.parseLong(fields[13]) + Long.parseLong(fields[14])) / 100.0;
     }
 
     /** The 1-minute load average: on this shared machine, other work changes every figure. */
