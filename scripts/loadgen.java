@@ -1269,13 +1269,14 @@ final class LoadHttpClient implements AutoCloseable {
 
 /**
  * An incremental HTTP/1.1 response parser (RFC 9112): feed() it bytes as they arrive; it answers true
- * once a whole response has been read. It keeps only the current line, so any body size costs nothing.
+ * once a whole response has been read. It keeps only the current line (at most MAX_LINE bytes), so a
+ * body of any size costs nothing.
  */
 final class LoadResponseParser {
     private enum State { STATUS, HEADER, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER, UNTIL_CLOSE, DONE }
 
     private final boolean head;
-    private final byte[] line = new byte[LoadHttpClient.MAX_LINE];
+    private byte[] line = new byte[256]; // grows up to MAX_LINE: thousands of connections each hold one
     private int length;
     private State state;
     private int status;
@@ -1337,7 +1338,10 @@ final class LoadResponseParser {
                 if (length > 0 && line[length - 1] == '\r') length--;
                 return true;
             }
-            if (length == line.length) throw malformed("a line longer than " + LoadHttpClient.MAX_LINE + " bytes");
+            if (length == line.length) {
+                if (length >= LoadHttpClient.MAX_LINE) throw malformed("a line longer than " + LoadHttpClient.MAX_LINE + " bytes");
+                line = java.util.Arrays.copyOf(line, Math.min(2 * length, LoadHttpClient.MAX_LINE));
+            }
             line[length++] = b;
         }
         return false;

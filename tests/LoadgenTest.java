@@ -426,6 +426,31 @@ class LoadgenTest {
     }
 
     @Test
+    void theParserFindsTheEndOfAnAnswerSplitAtAnyByte() throws Exception {
+        String longHeader = "X-Long: " + "v".repeat(5000) + "\r\n";
+        Map<String, Integer> answers = Map.of(
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n" + longHeader + "\r\nhello", 200,
+                "HTTP/1.1 503 Busy\r\ntransfer-encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n", 503,
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 404);
+        for (Map.Entry<String, Integer> answer : answers.entrySet()) {
+            byte[] bytes = answer.getKey().getBytes(StandardCharsets.US_ASCII);
+            for (int split = 1; split < bytes.length; split += split < 64 ? 1 : 97) {
+                LoadResponseParser parser = new LoadResponseParser(false);
+                assertFalse(parser.feed(java.nio.ByteBuffer.wrap(bytes, 0, split)), "not complete after " + split + " bytes");
+                java.nio.ByteBuffer rest = java.nio.ByteBuffer.wrap((answer.getKey() + "NEXT").getBytes(StandardCharsets.US_ASCII), split, bytes.length - split + 4);
+                assertTrue(parser.feed(rest), "complete once all " + bytes.length + " bytes arrived");
+                assertEquals(4, rest.remaining(), "and not a byte further");
+                assertEquals(answer.getValue(), parser.status());
+                assertEquals(answer.getValue() != 404, parser.keepAlive(), "Connection: close is honoured");
+            }
+        }
+        LoadResponseParser parser = new LoadResponseParser(false);
+        IOException tooLong = assertThrows(IOException.class, () -> parser.feed(java.nio.ByteBuffer.wrap(
+                ("HTTP/1.1 200 OK\r\nX-Huge: " + "v".repeat(LoadHttpClient.MAX_LINE) + "\r\n").getBytes(StandardCharsets.US_ASCII))));
+        assertTrue(tooLong.getMessage().contains("a line longer than"), tooLong.getMessage());
+    }
+
+    @Test
     void theRequestCarriesMethodTargetHeadersAndBody() throws Exception {
         RawServer server = raw(head -> RawServer.answer(200, "{}"));
         URI url = URI.create(server.url() + "?explain=1");
