@@ -916,10 +916,14 @@ final class LoadEngine {
  * of bytes encoded once, usually one read, and epoll waits shared by every ready connection.
  *
  * THREADS event loops (a Selector each) own up to MAX_CONNECTIONS keep-alive connections between them.
- * send() from any thread queues an exchange on a loop (round robin); send() from a loop's own thread
+ * send() from any thread queues an exchange on the loop with the fewest outstanding; send() from a loop's own thread
  * (a closed-loop worker sending its next request from its callback) stays on that loop and reuses the
  * connection that just answered. An exchange waits for a free connection when all are busy; its
  * deadline (now + timeout) covers that wait, the connect, and the answer. Plain http only.
+ *
+ * A kept-alive connection can be closed by the server just as a request is written on it (its idle
+ * timeout, a request limit); an idempotent request that met such a close before any byte of an answer
+ * is sent once more on another connection, as RFC 9112 section 9.3.1 allows. Other methods fail.
  *
  * Responses are parsed as RFC 9112 frames them: status line, headers, then a body by Content-Length,
  * chunked, or until close; 1xx answers are skipped; HEAD, 204 and 304 have no body.
@@ -934,7 +938,6 @@ final class LoadHttpClient implements AutoCloseable {
     static final int MAX_LINE = 16 * 1024;
 
     private final Loop[] loops;
-    private final AtomicInteger nextLoop = new AtomicInteger();
     private final long timeoutNanos;
 
     LoadHttpClient(URI url, String method, Map<String, String> headers, byte[] body, boolean keepAlive,
@@ -943,26 +946,31 @@ final class LoadHttpClient implements AutoCloseable {
         this.timeoutNanos = timeout.toNanos();
         byte[] request = encodeRequest(url, method, headers, body, keepAlive);
         boolean head = "HEAD".equalsIgnoreCase(method);
+        boolean idempotent = List.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE").contains(method.toUpperCase(Locale.ROOT));
         int port = url.getPort() >= 0 ? url.getPort() : 80;
         int count = Math.max(1, Math.min(threads, maxConnections));
         loops = new Loop[count];
         for (int i = 0; i < count; i++) {
             int share = maxConnections / count + (i < maxConnections % count ? 1 : 0);
-            loops[i] = new Loop("loadgen-loop-" + (i + 1), url.getHost(), port, request, head, keepAlive, share);
+            loops[i] = new Loop("loadgen-loop-" + (i + 1), url.getHost(), port, request, head, idempotent, keepAlive, share);
         }
         for (Loop loop : loops) loop.thread.start();
     }
 
     /** Sends one request; OUTCOME is called exactly once, unless the client is closed first. Thread-safe. */
     void send(Outcome outcome) {
+        Exchange exchange = new Exchange(outcome, System.nanoTime() + timeoutNanos);
         Thread current = Thread.currentThread();
+        Loop least = loops[0];
         for (Loop loop : loops) {
-            if (loop.thread == current) {
-                loop.waiting.add(new Exchange(outcome, System.nanoTime() + timeoutNanos));
+            if (loop.thread == current) { // a closed-loop worker's next request: same loop, no hand-off
+                loop.outstanding.incrementAndGet();
+                loop.waiting.add(exchange);
                 return;
             }
+            if (loop.outstanding.get() < least.outstanding.get()) least = loop;
         }
-        loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)].submit(new Exchange(outcome, System.nanoTime() + timeoutNanos));
+        least.submit(exchange);
     }
 
     /** Stops the loops and closes every connection; outstanding exchanges get no outcome. */
@@ -1025,6 +1033,7 @@ final class LoadHttpClient implements AutoCloseable {
         final int port;
         final ByteBuffer request;       // read-only, direct; each connection writes from its own view
         final boolean head;             // HEAD answers have no body whatever their headers say
+        final boolean idempotent;       // the method may be sent again after a stale connection
         final boolean keepAlive;        // false: every request asked for "Connection: close"
         final int maxConnections;
         final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
@@ -1032,15 +1041,19 @@ final class LoadHttpClient implements AutoCloseable {
         final java.util.ArrayDeque<Exchange> waiting = new java.util.ArrayDeque<>();  // FIFO, for a free connection
         final java.util.ArrayDeque<Connection> idle = new java.util.ArrayDeque<>();   // LIFO: the warmest first
         final List<Connection> open = new ArrayList<>();
+        final AtomicInteger outstanding = new AtomicInteger(); // sent to this loop and not yet completed
         volatile boolean sleeping, stopped;
+        volatile Throwable died;
+        java.net.InetSocketAddress address; // resolved once, again after a failed connect
         long nextExpiry;
 
-        Loop(String name, String host, int port, byte[] request, boolean head, boolean keepAlive, int maxConnections) throws IOException {
+        Loop(String name, String host, int port, byte[] request, boolean head, boolean idempotent, boolean keepAlive, int maxConnections) throws IOException {
             this.selector = Selector.open();
             this.host = host;
             this.port = port;
             this.request = ByteBuffer.allocateDirect(request.length).put(request).flip().asReadOnlyBuffer();
             this.head = head;
+            this.idempotent = idempotent;
             this.keepAlive = keepAlive;
             this.maxConnections = maxConnections;
             thread = new Thread(this, name);
@@ -1048,8 +1061,17 @@ final class LoadHttpClient implements AutoCloseable {
         }
 
         void submit(Exchange exchange) {
+            outstanding.incrementAndGet();
             submitted.add(exchange);
             if (sleeping) selector.wakeup(); // a loop that is busy picks it up without the wake-up's syscall
+            Throwable cause = died;
+            if (cause != null && submitted.remove(exchange)) complete(exchange, 0, new IOException("the HTTP client's event loop stopped: " + cause, cause));
+        }
+
+        /** Every exchange ends here, exactly once. */
+        void complete(Exchange exchange, int status, Throwable failure) {
+            outstanding.decrementAndGet();
+            exchange.outcome.completed(status, failure);
         }
 
         void stop() {
@@ -1068,9 +1090,11 @@ final class LoadHttpClient implements AutoCloseable {
                     dispatch();
                     expire(System.nanoTime());
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) { // a bug, or a stats listener that threw: fail what is left, loudly
                 System.err.println("loadgen: the HTTP client stopped: " + e);
-                for (Exchange x; (x = waiting.poll()) != null; ) x.outcome.completed(0, e);
+                died = e;
+                for (Exchange x; (x = submitted.poll()) != null; ) waiting.add(x);
+                for (Exchange x; (x = waiting.poll()) != null; ) complete(x, 0, e);
                 for (Connection c : List.copyOf(open)) c.fail(e);
             } finally {
                 while (!open.isEmpty()) open.get(open.size() - 1).closeQuietly();
@@ -1120,7 +1144,8 @@ final class LoadHttpClient implements AutoCloseable {
                     try {
                         c = connect();
                     } catch (IOException e) {
-                        waiting.poll().outcome.completed(0, e);
+                        address = null; // resolve again next time: the name may point elsewhere now
+                        complete(waiting.poll(), 0, e);
                         continue;
                     }
                 }
@@ -1133,8 +1158,11 @@ final class LoadHttpClient implements AutoCloseable {
             try {
                 channel.configureBlocking(false);
                 channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-                java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port); // the JDK caches lookups
-                if (address.isUnresolved()) throw new java.net.UnknownHostException("unknown host '" + host + "'");
+                if (address == null) {
+                    java.net.InetSocketAddress resolved = new java.net.InetSocketAddress(host, port); // blocks this loop: once, not per connect
+                    if (resolved.isUnresolved()) throw new java.net.UnknownHostException("unknown host '" + host + "'");
+                    address = resolved;
+                }
                 boolean connected = channel.connect(address);
                 Connection c = new Connection(this, channel, request.duplicate());
                 c.key = channel.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, c);
@@ -1153,7 +1181,7 @@ final class LoadHttpClient implements AutoCloseable {
             if (now < nextExpiry) return;
             nextExpiry = now + EXPIRY_PERIOD_NANOS;
             while (!waiting.isEmpty() && waiting.peekFirst().deadline - now <= 0) {
-                waiting.pollFirst().outcome.completed(0, timeout());
+                complete(waiting.pollFirst(), 0, timeout());
             }
             for (int i = open.size() - 1; i >= 0; i--) {
                 if (i >= open.size()) continue; // a callback closed more than one
@@ -1172,7 +1200,7 @@ final class LoadHttpClient implements AutoCloseable {
             open.set(c.index, moved);
             moved.index = c.index;
             open.remove(last);
-            idle.remove(c);
+            if (c.isIdle) idle.remove(c);
         }
     }
 
@@ -1183,8 +1211,8 @@ final class LoadHttpClient implements AutoCloseable {
         final ByteBuffer out;
         final LoadResponseParser parser;
         SelectionKey key;
-        boolean isConnected, closed;
-        int index;
+        boolean isConnected, isIdle, closed;
+        int index, exchanges;
         Exchange exchange;
 
         Connection(Loop loop, SocketChannel channel, ByteBuffer out) {
@@ -1196,6 +1224,8 @@ final class LoadHttpClient implements AutoCloseable {
 
         void start(Exchange next) {
             exchange = next;
+            exchanges++;
+            isIdle = false;
             out.clear();
             parser.reset();
             if (!isConnected) return; // connected() writes it
@@ -1235,22 +1265,35 @@ final class LoadHttpClient implements AutoCloseable {
                 return;
             }
             buffer.flip();
-            if (parser.feed(buffer)) complete(loop.keepAlive && parser.keepAlive() && !buffer.hasRemaining());
+            // reusable only when nothing is left over either way: an early answer (a 413 to a large body)
+            // leaves part of the request unsent, and the server may still be waiting for it
+            if (parser.feed(buffer)) complete(loop.keepAlive && parser.keepAlive() && !buffer.hasRemaining() && !out.hasRemaining());
         }
 
         /** The answer is whole: the connection goes back to the idle set (or closes) before the outcome runs. */
         private void complete(boolean reusable) {
             Exchange done = exchange;
             exchange = null;
-            if (reusable) loop.idle.addFirst(this); else closeQuietly();
-            done.outcome.completed(parser.status(), null);
+            if (reusable) {
+                isIdle = true;
+                loop.idle.addFirst(this);
+            } else {
+                closeQuietly();
+            }
+            loop.complete(done, parser.status(), null);
         }
 
         void fail(Throwable failure) {
             Exchange failed = exchange;
             exchange = null;
             closeQuietly();
-            if (failed != null) failed.outcome.completed(0, failure);
+            if (failed == null) return;
+            boolean staleConnection = exchanges > 1 && !parser.started() && !(failure instanceof java.util.concurrent.TimeoutException);
+            if (staleConnection && loop.idempotent && failed.deadline - System.nanoTime() > 0) {
+                loop.waiting.addFirst(failed); // once more, on another connection (a new one cannot be stale)
+            } else {
+                loop.complete(failed, 0, failure);
+            }
         }
 
         void closeQuietly() {
@@ -1281,7 +1324,7 @@ final class LoadResponseParser {
     private State state;
     private int status;
     private long remaining, contentLength;
-    private boolean chunked, keepAlive;
+    private boolean started, transferEncoding, chunked, keepAlive, closeAsked;
 
     LoadResponseParser(boolean head) {
         this.head = head;
@@ -1293,9 +1336,11 @@ final class LoadResponseParser {
         length = 0;
         status = 0;
         contentLength = -1;
-        chunked = false;
-        keepAlive = false;
+        started = transferEncoding = chunked = keepAlive = closeAsked = false;
     }
+
+    /** Whether any byte of the answer has arrived since reset(). */
+    boolean started() { return started; }
 
     int status() { return status; }
 
@@ -1311,6 +1356,7 @@ final class LoadResponseParser {
 
     /** Consumes bytes from IN; true when the response is complete (IN is left at the first byte after it). */
     boolean feed(ByteBuffer in) throws IOException {
+        if (in.hasRemaining()) started = true;
         while (in.hasRemaining()) {
             switch (state) {
                 case BODY, CHUNK_DATA -> {
@@ -1362,7 +1408,7 @@ final class LoadResponseParser {
             }
             case HEADER -> {
                 if (n == 0) endOfHeaders();
-                else header(n);
+                else if (line[0] != ' ' && line[0] != '\t') header(n); // else an obsolete folded continuation: skipped
             }
             case CHUNK_SIZE -> {
                 long size = 0;
@@ -1404,25 +1450,30 @@ final class LoadResponseParser {
             if (contentLength >= 0 && contentLength != value) throw malformed("two different Content-Length values");
             contentLength = value;
         } else if (named(colon, "transfer-encoding")) {
+            transferEncoding = true;
             chunked = text(from, to).toLowerCase(Locale.ROOT).endsWith("chunked");
         } else if (named(colon, "connection")) {
             String value = text(from, to).toLowerCase(Locale.ROOT);
-            if (value.contains("close")) keepAlive = false;
+            if (value.contains("close")) closeAsked = true;
             else if (value.contains("keep-alive")) keepAlive = true;
         }
     }
 
     private void endOfHeaders() {
         if (status >= 100 && status < 200 && status != 101) { // an interim answer (100 Continue): the real one follows
-            boolean persistent = keepAlive;
             reset();
-            keepAlive = persistent;
+            started = true;
             return;
         }
+        if (closeAsked) keepAlive = false;
+        if (transferEncoding && contentLength >= 0) keepAlive = false; // both framings: RFC 9112 6.3 says use the first, then close
         if (head || status == 204 || status == 304) {
             state = State.DONE;
         } else if (chunked) {
             state = State.CHUNK_SIZE;
+        } else if (transferEncoding) {
+            keepAlive = false; // a coding other than chunked last: the body ends at the close
+            state = State.UNTIL_CLOSE;
         } else if (contentLength >= 0) {
             remaining = contentLength;
             state = remaining == 0 ? State.DONE : State.BODY;
