@@ -571,7 +571,7 @@ final class LoadSchedule {
 /**
  * Runs one load: the open loop (a scheduler thread issuing sends at their intended times) or the
  * closed loop (worker chains, each sending its next request from the previous one's completion),
- * both on one Vert.x HTTP client whose event loop(s) drive all connections.
+ * both on one LoadHttpClient whose event loop(s) drive all connections.
  */
 final class LoadEngine {
     /** Class loading and JIT compilation last for the JVM, so one warm-up serves every later engine. */
@@ -912,7 +912,8 @@ final class LoadEngine {
  *
  * Why its own client: on a 2-core machine the client shares the CPU with the server it measures, so
  * every microsecond it spends is taken from the target. Vert.x (Netty) cost about six times wrk's CPU
- * per request here and the JDK's HttpClient more; this one does per request what wrk does: one write
+ * per request here, a bare Netty pipeline 2.5 times, the JDK's HttpClient more (docs/loadgen.md has the
+ * figures); this one does per request what wrk does: one write
  * of bytes encoded once, usually one read, and epoll waits shared by every ready connection.
  *
  * THREADS event loops (a Selector each) own up to MAX_CONNECTIONS keep-alive connections between them.
