@@ -1094,9 +1094,10 @@ final class LoadHttpClient implements AutoCloseable {
             } catch (IOException | RuntimeException e) { // a bug, or a stats listener that threw: fail what is left, loudly
                 System.err.println("loadgen: the HTTP client stopped: " + e);
                 died = e;
+                for (Connection c : List.copyOf(open)) c.fail(e); // first: a failed exchange may be queued to go again
                 for (Exchange x; (x = submitted.poll()) != null; ) waiting.add(x);
-                for (Exchange x; (x = waiting.poll()) != null; ) complete(x, 0, e);
-                for (Connection c : List.copyOf(open)) c.fail(e);
+                // those waiting now; a closed-loop worker's next send after this waits for the engine's drain
+                for (int n = waiting.size(); n > 0; n--) complete(waiting.poll(), 0, e);
             } finally {
                 while (!open.isEmpty()) open.get(open.size() - 1).closeQuietly();
                 try {
