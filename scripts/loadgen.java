@@ -65,7 +65,11 @@ import java.lang.management.ManagementFactory;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -74,22 +78,27 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -639,7 +648,7 @@ final class LoadEngine {
      * trace in the JVM (the JDK's HttpServer would fix its settings for every later one).
      */
     private void warmUp() {
-        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
             URI local = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/warm-up");
             int requestBytes = LoadHttpClient.encodeRequest(local, config.method(), config.headers(), config.body(), config.keepAlive()).length;
             byte[] answer = ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + ("HEAD".equalsIgnoreCase(config.method()) ? "" : "{}"))
@@ -647,7 +656,7 @@ final class LoadEngine {
             daemon("loadgen-warm-up").newThread(() -> {
                 while (!server.isClosed()) {
                     try {
-                        java.net.Socket connection = server.accept();
+                        Socket connection = server.accept();
                         daemon("loadgen-warm-up-connection").newThread(() -> {
                             try (connection) {
                                 while (connection.getInputStream().readNBytes(requestBytes).length == requestBytes) {
@@ -1003,7 +1012,7 @@ final class LoadHttpClient implements AutoCloseable {
         head.append("\r\n");
         byte[] start = head.toString().getBytes(StandardCharsets.UTF_8);
         if (body == null) return start;
-        byte[] all = java.util.Arrays.copyOf(start, start.length + body.length);
+        byte[] all = Arrays.copyOf(start, start.length + body.length);
         System.arraycopy(body, 0, all, start.length, body.length);
         return all;
     }
@@ -1038,14 +1047,14 @@ final class LoadHttpClient implements AutoCloseable {
         final boolean keepAlive;        // false: every request asked for "Connection: close"
         final int maxConnections;
         final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
-        final java.util.Queue<Exchange> submitted = new java.util.concurrent.ConcurrentLinkedQueue<>();
-        final java.util.ArrayDeque<Exchange> waiting = new java.util.ArrayDeque<>();  // FIFO, for a free connection
-        final java.util.ArrayDeque<Connection> idle = new java.util.ArrayDeque<>();   // LIFO: the warmest first
+        final Queue<Exchange> submitted = new ConcurrentLinkedQueue<>();
+        final ArrayDeque<Exchange> waiting = new ArrayDeque<>();  // FIFO, for a free connection
+        final ArrayDeque<Connection> idle = new ArrayDeque<>();   // LIFO: the warmest first
         final List<Connection> open = new ArrayList<>();
         final AtomicInteger outstanding = new AtomicInteger(); // sent to this loop and not yet completed
         volatile boolean sleeping, stopped;
         volatile Throwable died;
-        java.net.InetSocketAddress address; // resolved once, again after a failed connect
+        InetSocketAddress address; // resolved once, again after a failed connect
         long nextExpiry;
 
         Loop(String name, String host, int port, byte[] request, boolean head, boolean idempotent, boolean keepAlive, int maxConnections) throws IOException {
@@ -1159,10 +1168,10 @@ final class LoadHttpClient implements AutoCloseable {
             SocketChannel channel = SocketChannel.open();
             try {
                 channel.configureBlocking(false);
-                channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 if (address == null) {
-                    java.net.InetSocketAddress resolved = new java.net.InetSocketAddress(host, port); // blocks this loop: once, not per connect
-                    if (resolved.isUnresolved()) throw new java.net.UnknownHostException("unknown host '" + host + "'");
+                    InetSocketAddress resolved = new InetSocketAddress(host, port); // blocks this loop: once, not per connect
+                    if (resolved.isUnresolved()) throw new UnknownHostException("unknown host '" + host + "'");
                     address = resolved;
                 }
                 boolean connected = channel.connect(address);
@@ -1192,8 +1201,8 @@ final class LoadHttpClient implements AutoCloseable {
             }
         }
 
-        private static java.util.concurrent.TimeoutException timeout() {
-            return new java.util.concurrent.TimeoutException("no full answer within the timeout");
+        private static TimeoutException timeout() {
+            return new TimeoutException("no full answer within the timeout");
         }
 
         void closed(Connection c) {
@@ -1290,7 +1299,7 @@ final class LoadHttpClient implements AutoCloseable {
             exchange = null;
             closeQuietly();
             if (failed == null) return;
-            boolean staleConnection = exchanges > 1 && !parser.started() && !(failure instanceof java.util.concurrent.TimeoutException);
+            boolean staleConnection = exchanges > 1 && !parser.started() && !(failure instanceof TimeoutException);
             if (staleConnection && loop.idempotent && failed.deadline - System.nanoTime() > 0) {
                 loop.waiting.addFirst(failed); // once more, on another connection (a new one cannot be stale)
             } else {
@@ -1388,7 +1397,7 @@ final class LoadResponseParser {
             }
             if (length == line.length) {
                 if (length >= LoadHttpClient.MAX_LINE) throw malformed("a line longer than " + LoadHttpClient.MAX_LINE + " bytes");
-                line = java.util.Arrays.copyOf(line, Math.min(2 * length, LoadHttpClient.MAX_LINE));
+                line = Arrays.copyOf(line, Math.min(2 * length, LoadHttpClient.MAX_LINE));
             }
             line[length++] = b;
         }
@@ -1598,7 +1607,7 @@ enum LoadErrorKind {
     /** The kind of a failed exchange (an exception from the client, possibly wrapped). */
     static LoadErrorKind of(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof java.util.concurrent.TimeoutException || t.getClass().getSimpleName().contains("Timeout")) return TIMEOUT;
+            if (t instanceof TimeoutException || t.getClass().getSimpleName().contains("Timeout")) return TIMEOUT;
             if (t instanceof ConnectException) return CONNECT_REFUSED;
         }
         for (Throwable t = failure; t != null; t = t.getCause()) {
