@@ -481,15 +481,15 @@ class LoadgenTest {
 
     @Test
     void aKeptAliveConnectionTheServerClosesIsRetriedForIdempotentRequestsOnly() throws Exception {
-        // the server answers, keeps the connection 100 ms without saying it will close, then closes it:
+        // the server answers, keeps the connection 300 ms without saying it will close, then closes it:
         // the next request is written on a connection about to die, and meets its close with no answer
-        RawServer server = raw(head -> new RawServer.Answer(RawServer.answer(200, "{}").bytes(), true, 100, false));
+        RawServer server = raw(head -> new RawServer.Answer(RawServer.answer(200, "{}").bytes(), true, 300, false));
         LoadSummary gets = new LoadEngine(new LoadConfig().url(server.url()).concurrency(1).requests(5)).run();
         assertEquals(5, gets.responses(), "each GET met a stale connection once, and was sent again: " + gets.errorsByKind());
         assertEquals(0, gets.errors());
         assertEquals(5, server.connections.get(), "each sent again on a new connection, which then served the next request");
 
-        RawServer again = raw(head -> new RawServer.Answer(RawServer.answer(200, "{}").bytes(), true, 100, false));
+        RawServer again = raw(head -> new RawServer.Answer(RawServer.answer(200, "{}").bytes(), true, 300, false));
         LoadSummary posts = new LoadEngine(new LoadConfig().url(again.url()).method("POST").body("{}".getBytes(StandardCharsets.UTF_8))
                 .concurrency(1).requests(5)).run();
         assertEquals(Map.of(LoadErrorKind.RESET, 2L), nonZero(posts.errorsByKind()), "a POST is not sent twice: the 2nd and 4th fail");
