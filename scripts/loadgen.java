@@ -13,9 +13,9 @@
  *   ./jbang loadgen@. --rate 0 --stages 30s:50,1m:50,30s:0     open loop ramp (k6-like stages)
  *
  * The file reads top to bottom: the CLI (Loadgen), then the engine (LoadConfig, LoadSchedule,
- * LoadEngine, LoadHttpClient, LoadResponseParser, LoadStats, LoadSummary, LoadThresholds), then helpers
- * (LoadErrorKind, LoadReport, LoadDurations). Every top-level class starts with "Load" so the file compiles together with the
- * project's other scripts and tests.
+ * LoadEngine, LoadHttpClient, LoadResponseParser, LoadStats, LoadSummary, LoadThresholds), then
+ * helpers (LoadErrorKind, LoadReport, LoadDurations). Every top-level class starts with "Load" so the
+ * file compiles together with the project's other scripts and tests.
  *
  * Engine API, for scripts that pull this file in with `//SOURCES ../loadgen.java` and declare their
  * own `//MAIN` (the local mode):
@@ -952,7 +952,6 @@ final class LoadHttpClient implements AutoCloseable {
 
     LoadHttpClient(URI url, String method, Map<String, String> headers, byte[] body, boolean keepAlive,
                    Duration timeout, int maxConnections, int threads) throws IOException {
-        if (!"http".equalsIgnoreCase(url.getScheme())) throw new IllegalArgumentException("only http:// URLs: " + url);
         this.timeoutNanos = timeout.toNanos();
         byte[] request = encodeRequest(url, method, headers, body, keepAlive);
         boolean head = "HEAD".equalsIgnoreCase(method);
