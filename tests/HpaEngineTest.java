@@ -46,6 +46,13 @@ class HpaEngineTest {
 
     static Consumer<HpaEngine.Decision> limitedBy(String reason) { return d -> assertEquals(reason, d.limitedBy(), "limitedBy"); }
 
+    /** The KEP-6107 reason of the decision. */
+    static Consumer<HpaEngine.Decision> reason(String reason) { return d -> assertEquals(reason, d.decision().reason(), "decision.reason"); }
+
+    static Consumer<HpaEngine.Decision> constraints(String... constraints) {
+        return d -> assertEquals(List.of(constraints), d.decision().constraints(), "decision.constraints");
+    }
+
     static Consumer<HpaEngine.Decision> condition(String type, String status, String reason) {
         return d -> {
             HorizontalPodAutoscalerCondition c = d.condition(type);
@@ -98,14 +105,19 @@ class HpaEngineTest {
         // 300/1500 = 20% -> 0.4 -> ceil(1.2) = 2
         t.add(c("scale down: 20% of 50% on 3 pods -> 2", hpa(3, 1, 10, 50).readyPods(3, "500m", "100m"), 2, all(proposal(2), utilization(20))));
         t.add(c("within tolerance above: 54% of 50% (ratio 1.08) holds 3", hpa(3, 1, 10, 50).readyPods(3, "500m", "270m"), 3,
-                all(proposal(3), utilization(54), d -> assertFalse(d.rescale()), condition("AbleToScale", "True", "ReadyForNewScale"))));
+                all(proposal(3), utilization(54), d -> assertFalse(d.rescale()), condition("AbleToScale", "True", "ReadyForNewScale"), reason("WithinTolerance"),
+                        constraints("Tolerance"), d -> assertEquals("NoScale", d.decision().outcome()))));
         t.add(c("within tolerance below: 46% of 50% (ratio 0.92) holds 3", hpa(3, 1, 10, 50).readyPods(3, "500m", "230m"), 3, proposal(3)));
-        // |1 - 1.1| = 0.10000000000000009 > 0.1: scales (1.33+ would not); ceil(1.1 x 3) = ceil(3.3000000000000003) = 4
-        t.add(c("tolerance edge: ratio exactly 1.1 scales (float: |1-1.1| > 0.1)", hpa(3, 1, 10, 50).readyPods(3, "500m", "275m"), 4, all(proposal(4), utilization(55))));
-        // |1 - 0.9| = 0.09999999999999998 <= 0.1
+        // 55/50 = 1.1 (the double 1.100000000000000088...) and 1.0 + 0.1 is the same double: 1.1 <= 1.1 holds.
+        // (Before 1.33 the test was |1 - 1.1| = 0.10000000000000009 > 0.1, which scaled to 4.)
+        t.add(c("tolerance edge: ratio exactly 1.1 is on the upper bound and holds (1.33+)", hpa(3, 1, 10, 50).readyPods(3, "500m", "275m"), 3,
+                all(proposal(3), utilization(55), reason("WithinTolerance"))));
+        // 45/50 = 0.9 and 1.0 - 0.1 = 0.9 (the same double): 0.9 <= 0.9 holds
         t.add(c("tolerance edge: ratio exactly 0.9 holds", hpa(3, 1, 10, 50).readyPods(3, "500m", "225m"), 3, proposal(3)));
-        // 838*100/1500 = 55.87 -> 55 -> 1.1 -> 4
-        t.add(c("integer percent: 55.87% truncates to 55 (ratio 1.1) and scales", hpa(3, 1, 10, 50).ready("a", "500m", "280m").ready("b", "500m", "279m").ready("c", "500m", "279m"), 4, utilization(55)));
+        // 868*100/1500 = 57.87 -> 57 -> 1.14 -> ceil(3.42) = 4
+        t.add(c("integer percent: 57.87% truncates to 57 (ratio 1.14) and scales", hpa(3, 1, 10, 50).ready("a", "500m", "290m").ready("b", "500m", "289m").ready("c", "500m", "289m"), 4, utilization(57)));
+        // 838*100/1500 = 55.87 -> 55 -> 1.1: on the bound, holds, although 55.87/50 = 1.117 is outside it
+        t.add(c("integer percent: 55.87% truncates to 55 (ratio 1.1) and holds", hpa(3, 1, 10, 50).ready("a", "500m", "280m").ready("b", "500m", "279m").ready("c", "500m", "279m"), 3, utilization(55)));
         // 824*100/1500 = 54.93 -> 54 -> 1.08: within tolerance although 54.93/50 = 1.0987
         t.add(c("integer percent: 54.93% truncates to 54 and holds", hpa(3, 1, 10, 50).ready("a", "500m", "275m").ready("b", "500m", "275m").ready("c", "500m", "274m"), 3, utilization(54)));
         // 50/30 = 1.6666666666666667; x 3 = 5.0 exactly in IEEE doubles -> 5, not 6
@@ -122,12 +134,101 @@ class HpaEngineTest {
                 all(proposal(0), limitedBy("TooFewReplicas"), condition("ScalingLimited", "True", "TooFewReplicas"))));
         t.add(c("default metric: no spec.metrics means cpu 80% (90/80 -> ceil(3.375) = 4)", hpa(3, 1, 10, 50).metrics().readyPods(3, "500m", "450m"), 4, proposal(4)));
 
+        // -- 8: the 1.35 tolerance band, (1 - scaleDown) <= ratio <= (1 + scaleUp), each bound from behavior or the flag --
+        // 810/1500 = 54% -> 1.08; behavior.scaleUp.tolerance 0.05: 1.08 > 1.05 -> ceil(3.24) = 4 (the flag's 0.1 would hold)
+        t.add(c("scaleUp tolerance 0.05, tighter than the flag: 54% of 50% (1.08) scales to 4", hpa(3, 1, 10, 50).behavior("{scaleUp: {tolerance: 0.05}}")
+                .readyPods(3, "500m", "270m"), 4, all(proposal(4), reason("MetricRecommendation"),
+                        d -> assertEquals(0.05, d.tolerances().scaleUp()), d -> assertEquals(0.1, d.tolerances().scaleDown()))));
+        // the same 1.08 with only scaleDown.tolerance 0.05: the upper bound is the flag's 1.1 -> holds
+        t.add(c("scaleDown tolerance does not touch the upper bound: 1.08 holds", hpa(3, 1, 10, 50).behavior("{scaleDown: {tolerance: 0.05}}")
+                .readyPods(3, "500m", "270m"), 3, all(proposal(3), reason("WithinTolerance"), constraints("Tolerance"))));
+        // 20 pods at 46%: 0.92; scaleDown.tolerance 0.05 -> 0.92 < 0.95 -> ceil(0.92 x 20) = ceil(18.4) = 19
+        t.add(c("scaleDown tolerance 0.05: 46% of 50% (0.92) on 20 pods scales down to 19", hpa(20, 1, 30, 50)
+                .behavior("{scaleDown: {tolerance: 0.05, stabilizationWindowSeconds: 0}}").readyPods(20, "500m", "230m"), 19, all(proposal(19), reason("MetricRecommendation"))));
+        // the same with only scaleUp.tolerance 0.05: the lower bound is the flag's 0.9 -> 0.92 holds
+        t.add(c("scaleUp tolerance does not touch the lower bound: 0.92 holds", hpa(20, 1, 30, 50)
+                .behavior("{scaleUp: {tolerance: 0.05}, scaleDown: {stabilizationWindowSeconds: 0}}").readyPods(20, "500m", "230m"), 20, proposal(20)));
+        // 20 x 212m = 4240 of 10000 = 42% -> 0.84: the unset scaleDown takes --tolerance 0.2 (0.84 >= 0.8, holds); with 0.1 it would be ceil(16.8) = 17
+        t.add(c("an unset direction takes the flag: --tolerance 0.2 holds 0.84 beside scaleUp 0.05", hpa(20, 1, 30, 50)
+                .behavior("{scaleUp: {tolerance: 0.05}, scaleDown: {stabilizationWindowSeconds: 0}}").readyPods(20, "500m", "212m"), flags(0.2), 20,
+                all(proposal(20), d -> assertEquals(0.2, d.tolerances().scaleDown()), d -> assertTrue(d.tolerances().scaleDownFrom().contains("--tolerance")),
+                        d -> assertTrue(d.tolerances().scaleUpFrom().contains("behavior.scaleUp.tolerance")))));
+        t.add(c("... and the default flag scales the same pods to 17", hpa(20, 1, 30, 50)
+                .behavior("{scaleUp: {tolerance: 0.05}, scaleDown: {stabilizationWindowSeconds: 0}}").readyPods(20, "500m", "212m"), 17, proposal(17)));
+        // The API server stores 0.05, "0.05" and "50m" as 50m; the controller reads 50 x Pow10(-3) = 50 x (1/1000).
+        // 795/1500 = 53% -> 1.06 > 1.05 -> ceil(3.18) = 4, in every form
+        for (String form : List.of("\"50m\"", "\"0.05\"", "0.05", "5e-2")) {
+            t.add(c("Quantity form " + form + " is 5%: 53% of 50% (1.06) scales to 4", hpa(3, 1, 10, 50).behavior("{scaleUp: {tolerance: " + form + "}}")
+                    .readyPods(3, "500m", "265m"), 4, all(proposal(4), d -> assertEquals(50 * (1.0 / 1000), d.tolerances().scaleUp()))));
+        }
+        // tolerance 0.25 and a target of 40 are exact in binary: 50/40 = 1.25 = 1 + 0.25, on the bound: holds
+        t.add(c("a ratio exactly on the upper bound holds (50/40 = 1.25, tolerance 0.25)", hpa(3, 1, 10, 40).behavior("{scaleUp: {tolerance: 0.25}}")
+                .readyPods(3, "500m", "250m"), 3, all(proposal(3), reason("WithinTolerance"))));
+        // 51/40 = 1.275 > 1.25 -> ceil(3.825) = 4
+        t.add(c("just above the upper bound scales (51/40 = 1.275)", hpa(3, 1, 10, 40).behavior("{scaleUp: {tolerance: 0.25}}").readyPods(3, "500m", "255m"), 4, proposal(4)));
+        // 30/40 = 0.75 = 1 - 0.25, on the lower bound: holds
+        t.add(c("a ratio exactly on the lower bound holds (30/40 = 0.75, tolerance 0.25)", hpa(3, 1, 10, 40).behavior("{scaleDown: {tolerance: 0.25, stabilizationWindowSeconds: 0}}")
+                .readyPods(3, "500m", "150m"), 3, proposal(3)));
+        // tolerance 0 is a set value: 51% of 50% (1.02 > 1.0) -> ceil(3.06) = 4; exactly 50% (1.0 <= 1.0) holds
+        t.add(c("scaleUp tolerance 0: 51% of 50% scales to 4", hpa(3, 1, 10, 50).behavior("{scaleUp: {tolerance: 0}}").readyPods(3, "500m", "255m"), 4, proposal(4)));
+        t.add(c("scaleUp tolerance 0: exactly on target (1.0) holds", hpa(3, 1, 10, 50).behavior("{scaleUp: {tolerance: 0}, scaleDown: {tolerance: 0}}")
+                .readyPods(3, "500m", "250m"), 3, all(proposal(3), reason("WithinTolerance"))));
+        // recomputed ratio, scale-up with an unready pod: 3 ready at 80% -> 1.6; recount with the Pending pod at 0: 1200/2000 = 60% -> 1.2;
+        // scaleUp.tolerance 0.25: 1.2 <= 1.25 holds at 4; with the flag's 0.1 it is ceil(1.2 x 4) = 5
+        t.add(c("the band applies to the recount: unready pod on a scale-up, scaleUp tolerance 0.25 holds", hpa(4, 1, 10, 50).behavior("{scaleUp: {tolerance: 0.25}}")
+                .readyPods(3, "500m", "400m").pod(SnapshotFixture.pod("pending", "Pending", null, null, null, false, "500m")), 4,
+                all(proposal(4), utilization(80), reason("WithinTolerance"))));
+        t.add(c("... the same pods with the flag's band scale to 5", hpa(4, 1, 10, 50).behavior("{}")
+                .readyPods(3, "500m", "400m").pod(SnapshotFixture.pod("pending", "Pending", null, null, null, false, "500m")), 5, proposal(5)));
+        // recomputed ratio, scale-down with a missing pod: 5 at 10% -> 0.2; recount with the missing pod at 100%: 750/3000 = 25% -> 0.5;
+        // scaleDown.tolerance 0.6: 0.2 < 0.4 is outside, 0.5 >= 0.4 is inside -> holds at 6; with the flag's band ceil(0.5 x 6) = 3
+        t.add(c("the band applies to the recount: missing pod on a scale-down, scaleDown tolerance 0.6 holds", hpa(6, 1, 10, 50)
+                .behavior("{scaleDown: {tolerance: 0.6, stabilizationWindowSeconds: 0}}").readyPods(5, "500m", "50m").ready("nometric", "500m", null), 6,
+                all(proposal(6), utilization(10), reason("WithinTolerance"))));
+        t.add(c("... the same pods with the flag's band scale to 3", hpa(6, 1, 10, 50).behavior("{scaleDown: {stabilizationWindowSeconds: 0}}")
+                .readyPods(5, "500m", "50m").ready("nometric", "500m", null), 3, proposal(3)));
+        // a behavior with only a tolerance is a behavior: default policies max(+4, +100%) allow 2 -> 6 (the legacy rule would allow 4),
+        // and the scale-up is stored as an event (the legacy path stores none)
+        t.add(c("a tolerance-only behavior gets the behavior defaults: 2 -> 6, not the legacy 4", hpa(2, 1, 50, 50).behavior("{scaleUp: {tolerance: 0.05}}")
+                .readyPods(2, "500m", "5"), 6, all(proposal(40), limitedBy("ScaleUpLimit"), reason("PolicyLimited"), constraints("ScalingPolicy"),
+                        d -> assertEquals(List.of(new Snapshot.ScaleEvent(4, SnapshotFixture.NOW, false)), d.nextHistory().scaleUpEvents()))));
+        // ... and its scale-down window is the flag's 300 s, so a fresh controller's seed holds 3
+        t.add(c("a tolerance-only behavior: the default scale-down window holds a fresh scale-down", hpa(3, 1, 10, 50).behavior("{scaleDown: {tolerance: 0.05}}").fresh()
+                .readyPods(3, "500m", "100m"), 3, all(stabilized(3), reason("Stabilized"), constraints("Stabilization"))));
+
+        // -- 10: the controller's memory; only a nil recommendation list is seeded --
+        // 4 pods at 20% of 50% -> 0.4 -> ceil(1.6) = 2. nil: seeded {4, now}, the highest in the window is 4 -> holds
+        t.add(c("nil recommendations (never seen), legacy: seeded with 4, holds 4", hpa(4, 1, 10, 50).fresh().readyPods(4, "500m", "100m"), 4,
+                all(proposal(2), stabilized(4), reason("Stabilized"), d -> assertTrue(d.memory().seeded()), d -> assertEquals("nil", d.memory().recommendations()),
+                        d -> assertEquals(List.of(new Snapshot.Recommendation(4, SnapshotFixture.NOW), new Snapshot.Recommendation(2, SnapshotFixture.NOW)),
+                                d.nextHistory().recommendations()))));
+        // []: tracked, nothing stored, not seeded: nothing in the window -> 2 at once
+        t.add(c("empty recommendations (tracked), legacy: not seeded, scales to 2", hpa(4, 1, 10, 50).emptyRecommendations().readyPods(4, "500m", "100m"), 2,
+                all(proposal(2), stabilized(2), reason("MetricRecommendation"), d -> assertFalse(d.memory().seeded()), d -> assertEquals("empty", d.memory().recommendations()),
+                        d -> assertEquals(List.of(new Snapshot.Recommendation(2, SnapshotFixture.NOW)), d.nextHistory().recommendations()))));
+        // with behavior {}: down window 300 s (the flag). nil: the seed {4, now} is in it -> downRec 4 -> holds
+        t.add(c("nil recommendations, behavior: seeded, the scale-down window holds 4", hpa(4, 1, 10, 50).behavior("{}").fresh().readyPods(4, "500m", "100m"), 4,
+                all(stabilized(4), condition("AbleToScale", "True", "ScaleDownStabilized"), d -> assertNull(d.nextHistory().scaleDownEvents(), "no rescale: the events stay nil"))));
+        // []: upRec = downRec = 2; current 4 brought into [2, 2] = 2; rate: int(4 x 0) = 0 < min 1, so at least 1 -> 2
+        t.add(c("empty recommendations, behavior: not seeded, scales to 2", hpa(4, 1, 10, 50).behavior("{}").emptyRecommendations().readyPods(4, "500m", "100m"), 2,
+                all(stabilized(2), d -> assertEquals(List.of(new Snapshot.ScaleEvent(2, SnapshotFixture.NOW, false)), d.nextHistory().scaleDownEvents()))));
+        // on a scale-up the seed does not matter (the up window is 0 s and the seed is not after now): 3 at 90% -> 6 both ways
+        t.add(c("nil recommendations on a scale-up, legacy: 3 -> 6 as with a history", hpa(3, 1, 10, 50).fresh().readyPods(3, "500m", "450m"), 6, stabilized(6)));
+        t.add(c("empty recommendations on a scale-up, legacy: 3 -> 6", hpa(3, 1, 10, 50).emptyRecommendations().readyPods(3, "500m", "450m"), 6, stabilized(6)));
+        // nil events: the first scale-up appends to a nil list (Go's append), the other direction stays nil
+        t.add(c("nil events, behavior: the scale-up event is appended, scale-down events stay nil", hpa(3, 1, 10, 50).behavior("{}").fresh().readyPods(3, "500m", "450m"), 6,
+                all(d -> assertEquals(List.of(new Snapshot.ScaleEvent(3, SnapshotFixture.NOW, false)), d.nextHistory().scaleUpEvents()),
+                        d -> assertNull(d.nextHistory().scaleDownEvents()), d -> assertEquals("nil", d.memory().scaleUpEvents()))));
+        // empty recommendations and an early exit (current above max): nothing stabilizes, the list stays [] (not turned into nil or seeded)
+        t.add(c("empty recommendations stay empty through an early exit", hpa(12, 1, 10, 50).emptyRecommendations(), 10,
+                all(reason("ReplicaLimit"), constraints("MaxReplicas"), d -> assertEquals(List.of(), d.nextHistory().recommendations()))));
+
         // -- 7.2 legacy limits and clamping --
         t.add(c("maxReplicas clamps: proposal 6, max 5 -> 5 (TooManyReplicas)", hpa(3, 1, 5, 50).readyPods(3, "500m", "450m"), 5,
-                all(proposal(6), stabilized(6), limitedBy("TooManyReplicas"), condition("ScalingLimited", "True", "TooManyReplicas"))));
+                all(proposal(6), stabilized(6), limitedBy("TooManyReplicas"), condition("ScalingLimited", "True", "TooManyReplicas"), reason("ReplicaLimit"), constraints("MaxReplicas"))));
         // 2 pods at 100% of 25% -> ratio 4 -> 8; limit max(4, 4) = 4
         t.add(c("legacy scale-up limit: 2 -> 8 proposed, limited to 2x = 4", hpa(2, 1, 10, 25).readyPods(2, "500m", "500m"), 4,
-                all(proposal(8), limitedBy("ScaleUpLimit"), condition("ScalingLimited", "True", "ScaleUpLimit"))));
+                all(proposal(8), limitedBy("ScaleUpLimit"), condition("ScalingLimited", "True", "ScaleUpLimit"), reason("PolicyLimited"), constraints("ScalingPolicy"))));
         t.add(c("legacy scale-up limit minimum: 1 -> 5 proposed, limited to 4", hpa(1, 1, 10, 20).readyPods(1, "500m", "500m"), 4, all(proposal(5), limitedBy("ScaleUpLimit"))));
         t.add(c("legacy scale-up limit: 5 -> 50 proposed, limited to 10", hpa(5, 1, 20, 10).readyPods(5, "500m", "500m"), 10, limitedBy("ScaleUpLimit")));
         t.add(c("legacy: maxReplicas below the 2x limit wins (TooManyReplicas)", hpa(5, 1, 8, 10).readyPods(5, "500m", "500m"), 8, limitedBy("TooManyReplicas")));
@@ -139,11 +240,13 @@ class HpaEngineTest {
                 all(limitedBy("CurrentAboveMaxReplicas"), d -> assertNull(d.metricReplicas()), d -> assertTrue(d.rescale()))));
         t.add(c("current below minReplicas: straight to min, no metrics read", hpa(1, 2, 10, 50), 2, all(limitedBy("CurrentBelowMinReplicas"), d -> assertNull(d.metricReplicas()))));
         t.add(c("target at 0 replicas: scaling disabled", hpa(0, 1, 10, 50).readyPods(1, "500m", "500m"), 0,
-                all(limitedBy("ScalingDisabled"), d -> assertFalse(d.rescale()), condition("ScalingActive", "False", "ScalingDisabled"))));
+                all(limitedBy("ScalingDisabled"), d -> assertFalse(d.rescale()), condition("ScalingActive", "False", "ScalingDisabled"), reason("RecommendationFailed"),
+                        d -> assertEquals("Suppressed", d.decision().outcome()))));
 
         // -- 7.1 legacy downscale stabilization --
         t.add(c("fresh controller: the seeded recommendation holds a scale-down", hpa(3, 1, 10, 50).fresh().readyPods(3, "500m", "100m"), 3,
-                all(proposal(2), stabilized(3), d -> assertFalse(d.rescale()), condition("AbleToScale", "True", "ScaleDownStabilized"),
+                all(proposal(2), stabilized(3), d -> assertFalse(d.rescale()), condition("AbleToScale", "True", "ScaleDownStabilized"), reason("Stabilized"),
+                        d -> assertEquals("Stabilized", d.decision().outcome()),
                         d -> assertEquals(List.of(new Snapshot.Recommendation(3, SnapshotFixture.NOW), new Snapshot.Recommendation(2, SnapshotFixture.NOW)),
                                 d.nextHistory().recommendations()))));
         t.add(c("stabilization: a recommendation of 4 two minutes ago holds 2 at 4 (above current: scales up)",
@@ -171,7 +274,8 @@ class HpaEngineTest {
                 all(proposal(2), utilization(6), d -> assertEquals(200L, d.metrics().get(0).rawAverageMilli()))));
         t.add(c("ratio exactly 1.0 with a missing pod: nothing is filled, holds", hpa(4, 1, 10, 50).readyPods(3, "500m", "250m").ready("nometric", "500m", null), 4, proposal(4)));
         // 1 at 40% (0.8) + 2 missing at 100%: (200+500+500)/1500 = 80% -> 80/50 = 1.6 flips up -> hold
-        t.add(c("direction flip: a scale-down that missing pods turn into a scale-up holds", hpa(3, 1, 10, 50).ready("a", "500m", "200m").ready("m1", "500m", null).ready("m2", "500m", null), 3, proposal(3)));
+        t.add(c("direction flip: a scale-down that missing pods turn into a scale-up holds", hpa(3, 1, 10, 50).ready("a", "500m", "200m").ready("m1", "500m", null).ready("m2", "500m", null), 3,
+                all(proposal(3), reason("MetricRecommendation"), d -> assertEquals("direction", d.metrics().get(0).heldBy()))));
         // 2 at 60% (1.2) + 1 pending as 0: 600/1500 = 40% -> 0.8 flips down -> hold
         t.add(c("direction flip: a scale-up that unready pods turn into a scale-down holds", hpa(3, 1, 10, 50).readyPods(2, "500m", "300m")
                 .pod(SnapshotFixture.pod("pending", "Pending", null, null, null, false, "500m")), 3, proposal(3)));
@@ -257,15 +361,20 @@ class HpaEngineTest {
         t.add(c("two metrics, one failing: no scale-down on partial data", hpa(3, 1, 10, 50)
                 .metrics("{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}",
                         "{type: Resource, resource: {name: memory, target: {type: Utilization, averageUtilization: 50}}}")
-                .readyPods(3, "500m", "100m"), 3, all(metricError("did not receive metrics for targeted pods"), d -> assertEquals(2, d.metrics().get(0).proposal()))));
+                .readyPods(3, "500m", "100m"), 3, all(metricError("did not receive metrics for targeted pods"), d -> assertEquals(2, d.metrics().get(0).proposal()),
+                        reason("InvalidMetrics"), constraints("InvalidMetricGuard"), d -> assertEquals(2, d.decision().recommendedReplicas()),
+                        d -> assertEquals(List.of(new HpaEngine.MetricDecision(0, 2, "Valid", "SkippedScaleDown"), new HpaEngine.MetricDecision(1, null, "Invalid", "FetchFailed")),
+                                d.decision().metrics()))));
 
         // -- errors --
         t.add(c("no pod metrics at all", hpa(3, 1, 10, 50).readyPods(3, "500m", null).fresh(), 3,
-                all(metricError("unable to get metrics for resource cpu: no metrics returned from resource metrics API"),
+                all(metricError("unable to get metrics for resource cpu: no metrics returned from resource metrics API"), reason("RecommendationFailed"),
+                        d -> assertNull(d.decision().recommendedReplicas()), d -> assertEquals("FetchFailed", d.decision().metrics().get(0).reason()),
                         d -> assertEquals(List.of(new Snapshot.Recommendation(3, SnapshotFixture.NOW)), d.nextHistory().recommendations()))));
         t.add(c("no CPU request is an error, not a guess", hpa(3, 1, 10, 50).readyPods(2, "500m", "450m").pod(SnapshotFixture.pod("noreq", "Running", "True",
                 SnapshotFixture.ago(3600), SnapshotFixture.ago(3580), false, (String) null)).sample(SnapshotFixture.sample("noreq", SnapshotFixture.ago(10), 15, "450m")), 3,
-                metricError("missing request for cpu in container server of Pod noreq")));
+                all(metricError("missing request for cpu in container server of Pod noreq"),
+                        d -> assertEquals("InvalidMetricValue", d.decision().metrics().get(0).reason()))));
         t.add(c("a failed pod without a CPU request is still an error", hpa(3, 1, 10, 50).readyPods(3, "500m", "450m")
                 .pod(SnapshotFixture.pod("failed", "Failed", null, null, null, false, (String) null)), 3, metricError("missing request for cpu in container server of Pod failed")));
         t.add(c("all pods unready: no usable sample", hpa(2, 1, 10, 50)
@@ -273,7 +382,8 @@ class HpaEngineTest {
                 .pod(SnapshotFixture.pod("b", "Pending", null, null, null, false, "500m")).sample(SnapshotFixture.sample("b", SnapshotFixture.ago(10), 15, "450m")), 2,
                 metricError("did not receive metrics for targeted pods (pods might be unready)")));
         t.add(c("no pods selected", hpa(2, 1, 10, 50).sample(SnapshotFixture.sample("ghost", SnapshotFixture.ago(10), 15, "450m")), 2,
-                metricError("no pods returned by selector while calculating replica count")));
+                all(metricError("no pods returned by selector while calculating replica count"),
+                        d -> assertEquals("NoMatchingPods", d.decision().metrics().get(0).reason()))));
         t.add(c("samples for other pods only", hpa(2, 1, 10, 50).ready("a", "500m", null).sample(SnapshotFixture.sample("ghost", SnapshotFixture.ago(10), 15, "450m")), 2,
                 metricError("no metrics returned matched known pods")));
         t.add(c("Utilization target without averageUtilization", hpa(2, 1, 10, 50).metrics("{type: Resource, resource: {name: cpu, target: {type: Utilization}}}")
@@ -315,7 +425,7 @@ class HpaEngineTest {
         t.add(c("a limit below current after big scale-ups is raised to current", hpa(5, 1, 10, 50).behavior("{scaleUp: {policies: [{type: Pods, value: 1, periodSeconds: 60}]}}")
                 .upEvent(3, 10).readyPods(5, "500m", "400m"), 5, limitedBy("ScaleUpLimit")));
         t.add(c("a past scale-down raises the scale-up period start: 4 + 2 = 6, x 2 = 12 allows 10", hpa(4, 1, 20, 25).behavior("{scaleUp: {policies: [{type: Percent, value: 100, periodSeconds: 60}]}}")
-                .downEvent(2, 20).readyPods(4, "500m", "300m"), 10, all(proposal(10), limitedBy("DesiredWithinRange"))));
+                .downEvent(2, 20).readyPods(4, "500m", "300m"), 10, all(proposal(10), limitedBy("DesiredWithinRange"), reason("MetricRecommendation"), constraints())));
         t.add(c("the same without the scale-down: 4 x 2 = 8", hpa(4, 1, 20, 25).behavior("{scaleUp: {policies: [{type: Percent, value: 100, periodSeconds: 60}]}}")
                 .readyPods(4, "500m", "300m"), 8, limitedBy("ScaleUpLimit")));
         t.add(c("selectPolicy Max on scale-up: max(3 + 4, 3 x 2) = 7", hpa(3, 1, 20, 10).behavior("{scaleUp: {selectPolicy: Max, policies: [{type: Pods, value: 4, periodSeconds: 60}, {type: Percent, value: 100, periodSeconds: 60}]}}")
@@ -383,11 +493,37 @@ class HpaEngineTest {
         String why = String.join("\n", d.steps()) + (d.error() == null ? "" : "\nerror: " + d.error());
         assertEquals(c.desired(), d.desiredReplicas(), why);
         assertEquals(d.desiredReplicas() != d.currentReplicas(), d.rescale(), "rescale flag");
+        assertDecisionConsistent(d);
         try {
             c.more().accept(d);
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\n" + why, e);
         }
+    }
+
+    /** The KEP-6107 decision says what the other fields say. */
+    static void assertDecisionConsistent(HpaEngine.Decision d) {
+        HpaEngine.ScaleDecision k = d.decision();
+        assertEquals(SnapshotFixture.NOW, k.time());
+        assertEquals(d.currentReplicas(), k.currentReplicas(), "decision.currentReplicas");
+        assertEquals(d.desiredReplicas(), k.desiredReplicas(), "decision.desiredReplicas");
+        assertEquals(d.metrics().size(), k.metrics().size(), "one decision entry per metric");
+        String expectedOutcome = "ScalingDisabled".equals(d.limitedBy()) ? "Suppressed" : "InvalidMetrics".equals(d.limitedBy()) ? "ErrorBlocked"
+                : !d.rescale() ? null : d.desiredReplicas() > d.currentReplicas() ? "ScaledUp" : "ScaledDown";
+        if (expectedOutcome != null) assertEquals(expectedOutcome, k.outcome(), "decision.outcome");
+        else assertTrue(List.of("NoScale", "Stabilized", "Limited").contains(k.outcome()), "no rescale: " + k.outcome());
+        if (d.error() != null && !"InvalidMetrics".equals(d.limitedBy())) assertTrue(k.metrics().stream().anyMatch(m -> m.status().equals("Invalid")));
+        if ("InvalidMetrics".equals(d.limitedBy())) {
+            assertTrue(List.of("InvalidMetrics", "RecommendationFailed").contains(k.reason()), k.reason());
+        } else if (d.stabilizedReplicas() != null) {
+            assertEquals(d.metricReplicas(), k.recommendedReplicas(), "decision.recommendedReplicas is the metrics' proposal");
+            assertEquals(1, k.metrics().stream().filter(m -> m.status().equals("Used")).count(), "exactly one metric is Used");
+            assertEquals(!d.stabilizedReplicas().equals(d.metricReplicas()), k.constraints().contains("Stabilization"), "Stabilization constraint");
+            assertEquals(d.desiredReplicas() != d.stabilizedReplicas(), k.constraints().stream().anyMatch(c -> List.of("MinReplicas", "MaxReplicas", "ScalingPolicy").contains(c)),
+                    "a range or rate constraint exactly when the limits moved the count");
+        }
+        assertTrue(List.of("MetricRecommendation", "WithinTolerance", "Stabilized", "PolicyLimited", "ReplicaLimit", "InvalidMetrics", "RecommendationFailed")
+                .contains(k.reason()), k.reason());
     }
 
     @Test
@@ -436,7 +572,8 @@ class HpaEngineTest {
     @Test
     void historyAbsentStaysAbsentAndOutdatedMarksSurvive() {
         Snapshot fresh = SnapshotFixture.hpa(3, 1, 10, 50).fresh().readyPods(1, "500m", "450m").build();
-        assertNull(Snapshot.parse(fresh.toJson(), "fresh").history());
+        assertEquals(Snapshot.History.UNSEEN, Snapshot.parse(fresh.toJson(), "fresh").history());
+        assertFalse(fresh.toJson().contains("history"), "a never-seen memory is written as no history at all: " + fresh.toJson());
         Snapshot marked = fresh.withHistory(new Snapshot.History(List.of(), List.of(new Snapshot.ScaleEvent(2, SnapshotFixture.ago(900), true)), List.of()));
         assertTrue(Snapshot.parse(marked.toYaml(), "marked").history().scaleUpEvents().get(0).outdated());
     }
@@ -477,6 +614,73 @@ class HpaEngineTest {
         assertEquals("s.json: hpa.spec.behavior.scaleUp.selectPolicy: expected Max, Min or Disabled, got Fastest",
                 parseError(validJson().replace("\"maxReplicas\":10", "\"maxReplicas\":10,\"behavior\":{\"scaleUp\":{\"selectPolicy\":\"Fastest\"}}")));
         assertTrue(parseError(validJson().replace("\"type\":\"Utilization\"", "\"type\":\"AverageValue\"")).contains("hpa.spec.metrics[0].target.type: only Utilization targets"));
+        assertEquals("s.json: hpa.spec.behavior.scaleUp.tolerance: must be greater than or equal to 0, got -0.05",
+                parseError(validJson().replace("\"maxReplicas\":10", "\"maxReplicas\":10,\"behavior\":{\"scaleUp\":{\"tolerance\":\"-0.05\"}}")));
+        assertEquals("s.json: hpa.spec.behavior.scaleDown.tolerance: must be greater than or equal to 0, got -10m",
+                parseError(validJson().replace("\"maxReplicas\":10", "\"maxReplicas\":10,\"behavior\":{\"scaleDown\":{\"tolerance\":\"-10m\"}}")));
+        assertTrue(parseError(validJson().replace("\"maxReplicas\":10", "\"maxReplicas\":10,\"behavior\":{\"scaleDown\":{\"tolerance\":\"lots\"}}"))
+                .startsWith("s.json: hpa.spec.behavior.scaleDown.tolerance: not a quantity: lots"));
+        assertEquals("s.json: history.recommendations: expected a list or null", parseError(validJson().replaceFirst("\"recommendations\":\\[[^\\]]*\\]", "\"recommendations\":7")));
+        assertEquals("s.json: history.recomendations: unknown field (expected recommendations, scaleUpEvents, scaleDownEvents)",
+                parseError(validJson().replace("\"recommendations\"", "\"recomendations\"")));
+    }
+
+    // ------------------------------------------------------------------------------------ the controller's memory, nil and empty
+
+    @Test
+    void nilAndEmptyListsRoundTripAsThemselves() {
+        Snapshot base = SnapshotFixture.hpa(3, 1, 10, 50).readyPods(1, "500m", "450m").build();
+        List<Snapshot.ScaleEvent> one = List.of(new Snapshot.ScaleEvent(1, SnapshotFixture.ago(30), false));
+        for (Snapshot.History h : List.of(Snapshot.History.UNSEEN, new Snapshot.History(List.of(), null, null), new Snapshot.History(null, List.of(), one),
+                new Snapshot.History(List.of(new Snapshot.Recommendation(3, SnapshotFixture.ago(60))), null, List.of()))) {
+            Snapshot s = base.withHistory(h);
+            assertEquals(h, Snapshot.parse(s.toJson(), "json").history(), "JSON: " + s.toJson());
+            assertEquals(h, Snapshot.parse(s.toYaml(), "yaml").history(), "YAML: " + s.toYaml());
+        }
+        String json = base.withHistory(new Snapshot.History(List.of(), null, List.of())).toJson();
+        assertTrue(json.contains("\"history\":{\"recommendations\":[],\"scaleUpEvents\":null,\"scaleDownEvents\":[]}"), json);
+        // absent lists inside a history object are nil too
+        String absent = base.toJson().replaceFirst("\"history\":\\{.*\\}\\}$", "\"history\":{\"scaleUpEvents\":[]}}");
+        assertEquals(new Snapshot.History(null, List.of(), null), Snapshot.parse(absent, "absent").history(), absent);
+    }
+
+    @Test
+    void theJsonOfOneDecisionCarriesTheNextMemoryForTheNextSnapshot() {
+        // A series fed through text, as a user replays `explain --json`: each nextHistory becomes the next snapshot's history.
+        Snapshot first = SnapshotFixture.hpa(4, 1, 10, 50).behavior("{scaleDown: {stabilizationWindowSeconds: 60}}").fresh().readyPods(4, "500m", "100m").build();
+        Snapshot objects = first, text = first;
+        for (int t = 15; t <= 120; t += 15) {
+            HpaEngine.Decision byObjects = HpaEngine.decide(objects, DEFAULTS);
+            HpaEngine.Decision byText = HpaEngine.decide(text, DEFAULTS);
+            assertEquals(byObjects.toTree(), byText.toTree(), "at +" + (t - 15) + " s");
+            tools.jackson.databind.node.ObjectNode next = text.toTree();
+            next.put("now", first.now().plusSeconds(t).toString());
+            next.set("history", byText.toTree().get("nextHistory"));
+            text = Snapshot.parse(Snapshot.JSON.writeValueAsString(next), "series");
+            objects = new Snapshot(first.now().plusSeconds(t), first.hpa(), first.scale(), first.pods(), first.podMetrics(), byObjects.nextHistory());
+        }
+        assertEquals(HpaEngine.decide(objects, DEFAULTS).desiredReplicas(), HpaEngine.decide(text, DEFAULTS).desiredReplicas());
+        assertEquals(2, HpaEngine.decide(text, DEFAULTS).desiredReplicas(), "the seed is older than the 60 s window after two minutes");
+        assertNull(HpaEngine.decide(first, DEFAULTS).nextHistory().scaleDownEvents(), "no rescale yet: the events stay nil");
+    }
+
+    @Test
+    void theDecisionJsonHasTheKepShapeBesideTodaysFields() {
+        HpaEngine.Decision d = HpaEngine.decide(SnapshotFixture.hpa(3, 1, 5, 50).readyPods(3, "500m", "450m").build(), DEFAULTS);
+        var tree = d.toTree();
+        for (String field : List.of("currentReplicas", "desiredReplicas", "rescale", "currentUtilization", "metricReplicas", "stabilizedReplicas", "limitedBy",
+                "metrics", "conditions", "steps", "error", "tolerances", "memory", "decision", "nextHistory")) {
+            assertTrue(tree.has(field), field + " in " + tree);
+        }
+        var decision = tree.get("decision");
+        assertEquals("ReplicaLimit", decision.get("reason").asString());
+        assertEquals("ScaledUp", decision.get("outcome").asString());
+        assertEquals(6, decision.get("recommendedReplicas").asInt());
+        assertEquals(5, decision.get("desiredReplicas").asInt());
+        assertEquals("[\"MaxReplicas\"]", decision.get("constraints").toString());
+        assertEquals("{\"metricIndex\":0,\"proposedReplicas\":6,\"status\":\"Used\",\"reason\":\"Computed\"}", decision.get("metrics").get(0).toString());
+        assertEquals("stored", tree.get("memory").get("recommendations").asString());
+        assertEquals(0.9, tree.get("tolerances").get("lower").asDouble());
     }
 
     @Test

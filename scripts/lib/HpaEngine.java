@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricTarget;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.time.Duration;
@@ -25,9 +26,10 @@ import java.util.Set;
 import java.util.function.IntBinaryOperator;
 
 /**
- * The HorizontalPodAutoscaler's decision for one sync, computed as kube-controller-manager v1.31/1.32
- * computes it for Resource and ContainerResource Utilization metrics (shared/HPA-ALGORITHM.md, whose
- * section numbers the comments cite). Pure and deterministic: the clock is {@link Snapshot#now()}.
+ * The HorizontalPodAutoscaler's decision for one sync, computed as kube-controller-manager 1.35 computes
+ * it for Resource and ContainerResource Utilization metrics, with the HPAConfigurableTolerance feature
+ * gate on as 1.35 has it by default (docs/hpa-algorithm.md, whose section numbers the comments cite).
+ * Pure and deterministic: the clock is {@link Snapshot#now()}.
  *
  * <pre>
  *   HpaEngine.Decision d = HpaEngine.decide(snapshot, HpaEngine.Flags.DEFAULTS);
@@ -54,8 +56,89 @@ final class HpaEngine {
         Flags withDownscaleStabilization(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, d, syncPeriod); }
     }
 
-    /** One metric's proposal (or error), as computeReplicasForMetric produces it. */
-    record MetricResult(String name, int targetUtilization, Integer utilization, Long rawAverageMilli, Integer proposal, String error) {}
+    /**
+     * One metric's proposal (or error), as computeReplicasForMetric produces it. {@code heldBy} says why a
+     * proposal equals the current count when it does: "tolerance" (the ratio is inside the band) or
+     * "direction" (the recount would reverse the direction); null otherwise. {@code errorKind} classifies
+     * an error in the words of KEP-6107's per-metric reasons (FetchFailed, NoMatchingPods, InvalidMetricValue).
+     */
+    record MetricResult(String name, int targetUtilization, Integer utilization, Long rawAverageMilli, Integer proposal, String heldBy,
+                        String error, String errorKind) {}
+
+    /**
+     * The tolerance band of one HPA (section 8): no change while (1 - scaleDown) <= ratio <= (1 + scaleUp),
+     * both bounds inclusive. Each direction comes from spec.behavior's tolerance when set, else from the
+     * --horizontal-pod-autoscaler-tolerance flag, on its own (tolerancesForHpa).
+     */
+    record Tolerances(double scaleDown, double scaleUp, String scaleDownFrom, String scaleUpFrom) {
+        static Tolerances of(HorizontalPodAutoscaler hpa, Flags flags) {
+            HorizontalPodAutoscalerBehavior behavior = hpa.getSpec().getBehavior();
+            HPAScalingRules down = behavior == null ? null : behavior.getScaleDown();
+            HPAScalingRules up = behavior == null ? null : behavior.getScaleUp();
+            String flag = "--tolerance " + flags.tolerance();
+            return new Tolerances(
+                    down == null || down.getTolerance() == null ? flags.tolerance() : Snapshot.tolerance(down.getTolerance(), "hpa.spec.behavior.scaleDown.tolerance"),
+                    up == null || up.getTolerance() == null ? flags.tolerance() : Snapshot.tolerance(up.getTolerance(), "hpa.spec.behavior.scaleUp.tolerance"),
+                    down == null || down.getTolerance() == null ? flag : "behavior.scaleDown.tolerance " + down.getTolerance(),
+                    up == null || up.getTolerance() == null ? flag : "behavior.scaleUp.tolerance " + up.getTolerance());
+        }
+
+        boolean isWithin(double ratio) { return (1.0 - scaleDown) <= ratio && ratio <= (1.0 + scaleUp); }
+
+        /** The band as explain shows it, with where each bound came from. */
+        String describe() {
+            return "[" + (1.0 - scaleDown) + ", " + (1.0 + scaleUp) + "] (scale-down bound 1 - " + scaleDown + " from " + scaleDownFrom
+                    + "; scale-up bound 1 + " + scaleUp + " from " + scaleUpFrom + ")";
+        }
+
+        ObjectNode toTree() {
+            return Snapshot.JSON.createObjectNode().put("scaleDown", scaleDown).put("scaleUp", scaleUp)
+                    .put("lower", 1.0 - scaleDown).put("upper", 1.0 + scaleUp).put("scaleDownFrom", scaleDownFrom).put("scaleUpFrom", scaleUpFrom);
+        }
+    }
+
+    /**
+     * How the controller's memory stood when this sync began (section 10): "nil", "empty" or "stored" for
+     * each list, and whether recordInitialRecommendation seeded the recommendations (only a nil list is seeded).
+     */
+    record Memory(String recommendations, boolean seeded, String scaleUpEvents, String scaleDownEvents) {
+        static String of(List<?> list) { return list == null ? "nil" : list.isEmpty() ? "empty" : "stored"; }
+    }
+
+    /**
+     * The decision in the vocabulary of KEP-6107 (status.lastScaleDecision, a sig-autoscaling proposal that
+     * has not been merged; docs/hpa-engine.md says which parts are settled). {@code reason} is one of
+     * MetricRecommendation, WithinTolerance, Stabilized, PolicyLimited, ReplicaLimit, InvalidMetrics,
+     * RecommendationFailed; {@code outcome} follows the KEP's newest draft (ScaledUp, ScaledDown, NoScale,
+     * Limited, Stabilized, Suppressed, ErrorBlocked); {@code constraints} are the steps that moved the count
+     * after the metrics' recommendation (MinReplicas, MaxReplicas, Stabilization, Tolerance, ScalingPolicy,
+     * InvalidMetricGuard).
+     */
+    record ScaleDecision(Instant time, Long observedGeneration, int currentReplicas, Integer recommendedReplicas, int desiredReplicas,
+                         String reason, String outcome, List<MetricDecision> metrics, List<String> constraints) {
+        ObjectNode toTree() {
+            ObjectNode node = Snapshot.JSON.createObjectNode();
+            node.put("time", time.toString());
+            if (observedGeneration != null) node.put("observedGeneration", observedGeneration);
+            node.put("currentReplicas", currentReplicas);
+            if (recommendedReplicas != null) node.put("recommendedReplicas", recommendedReplicas);
+            node.put("desiredReplicas", desiredReplicas);
+            node.put("reason", reason);
+            node.put("outcome", outcome);
+            ArrayNode list = node.putArray("metrics");
+            for (MetricDecision m : metrics) {
+                ObjectNode n = list.addObject().put("metricIndex", m.metricIndex());
+                if (m.proposedReplicas() != null) n.put("proposedReplicas", m.proposedReplicas());
+                n.put("status", m.status()).put("reason", m.reason());
+            }
+            ArrayNode c = node.putArray("constraints");
+            constraints.forEach(c::add);
+            return node;
+        }
+    }
+
+    /** One entry of spec.metrics (the defaulted one when the list is empty): status Used, Valid or Invalid. */
+    record MetricDecision(int metricIndex, Integer proposedReplicas, String status, String reason) {}
 
     /**
      * The outcome of one sync. {@code desiredReplicas} is what scale.spec.replicas becomes (the current
@@ -69,7 +152,7 @@ final class HpaEngine {
     record Decision(int currentReplicas, int desiredReplicas, boolean rescale, Integer currentUtilization,
                     Integer metricReplicas, Integer stabilizedReplicas, String limitedBy, List<MetricResult> metrics,
                     List<HorizontalPodAutoscalerCondition> conditions, List<String> steps, String error,
-                    Snapshot.History nextHistory) {
+                    Tolerances tolerances, Memory memory, ScaleDecision decision, Snapshot.History nextHistory) {
 
         ObjectNode toTree() {
             ObjectMapper mapper = Snapshot.JSON;
@@ -85,6 +168,9 @@ final class HpaEngine {
             node.set("conditions", mapper.valueToTree(conditions));
             node.set("steps", mapper.valueToTree(steps));
             node.put("error", error);
+            node.set("tolerances", tolerances.toTree());
+            node.set("memory", mapper.valueToTree(memory));
+            node.set("decision", decision.toTree());
             node.set("nextHistory", Snapshot.historyTree(nextHistory));
             return node;
         }
@@ -108,6 +194,10 @@ final class HpaEngine {
                 .append("; utilization ").append(d.currentUtilization() == null ? "n/a" : d.currentUtilization() + "%")
                 .append("; metric proposal ").append(orNa(d.metricReplicas())).append("; stabilized ").append(orNa(d.stabilizedReplicas()))
                 .append("; limited by ").append(d.limitedBy()).append('\n');
+        ScaleDecision sd = d.decision();
+        out.append("decision: ").append(sd.reason()).append(" (outcome ").append(sd.outcome()).append("; recommended ").append(orNa(sd.recommendedReplicas()))
+                .append(", desired ").append(sd.desiredReplicas()).append("; constraints ").append(sd.constraints().isEmpty() ? "none" : String.join(", ", sd.constraints()))
+                .append(")\n");
         for (HorizontalPodAutoscalerCondition c : d.conditions()) {
             out.append(String.format("  %-15s %-6s %-22s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage()));
         }
@@ -132,26 +222,31 @@ final class HpaEngine {
         final HorizontalPodAutoscaler hpa;
         final List<String> steps = new ArrayList<>();
         final List<HorizontalPodAutoscalerCondition> conditions = new ArrayList<>();
-        final List<Snapshot.Recommendation> recommendations = new ArrayList<>();
-        final List<Snapshot.ScaleEvent> upEvents = new ArrayList<>();
-        final List<Snapshot.ScaleEvent> downEvents = new ArrayList<>();
+        // The controller's memory; null is Go's nil slice (section 10), which append and range treat as empty.
+        List<Snapshot.Recommendation> recommendations;
+        List<Snapshot.ScaleEvent> upEvents;
+        List<Snapshot.ScaleEvent> downEvents;
         final List<MetricResult> metricResults = new ArrayList<>();
+        final Tolerances tolerances;
         Integer stabilized;
         String limitedBy;
+        int usedMetric = -1;          // the metric whose proposal became the recommendation
+        boolean invalidMetricGuard;   // a metric failed and the valid ones would scale down (section 6.1)
+        Integer recommendedWhenBlocked; // the valid metrics' proposal that the guard did not apply
 
         Sync(Snapshot s, Flags flags) {
             this.s = s;
             this.flags = flags;
             this.now = s.now();
             this.hpa = s.hpa();
+            this.tolerances = Tolerances.of(hpa, flags);
             if (hpa.getStatus() != null && hpa.getStatus().getConditions() != null) {
                 hpa.getStatus().getConditions().forEach(c -> conditions.add(Snapshot.JSON.convertValue(c, HorizontalPodAutoscalerCondition.class)));
             }
-            if (s.history() != null) {
-                recommendations.addAll(s.history().recommendations());
-                upEvents.addAll(s.history().scaleUpEvents());
-                downEvents.addAll(s.history().scaleDownEvents());
-            }
+            Snapshot.History h = s.history();
+            recommendations = h.recommendations() == null ? null : new ArrayList<>(h.recommendations());
+            upEvents = h.scaleUpEvents() == null ? null : new ArrayList<>(h.scaleUpEvents());
+            downEvents = h.scaleDownEvents() == null ? null : new ArrayList<>(h.scaleDownEvents());
         }
 
         Decision reconcile() {
@@ -161,10 +256,7 @@ final class HpaEngine {
             HorizontalPodAutoscalerBehavior behavior = hpa.getSpec().getBehavior();
             steps.add("current replicas " + current + " (scale.spec.replicas); minReplicas " + min + ", maxReplicas " + max
                     + "; " + (behavior == null ? "no spec.behavior: legacy rules" : "spec.behavior set"));
-            if (recommendations.isEmpty()) {
-                recommendations.add(new Snapshot.Recommendation(current, now));
-                steps.add("no recommendation history: the controller seeds it with the current count (" + current + " at now)");
-            }
+            Memory memory = recordInitialRecommendation(current);
             setCondition("AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale");
 
             int desired;
@@ -191,7 +283,8 @@ final class HpaEngine {
                 if (outcome.replicas == -1) {
                     limitedBy = "InvalidMetrics";
                     steps.add("no usable proposal: the controller keeps the current count and records the error");
-                    return finish(current, current, false, null, "failed to compute desired number of replicas based on listed metrics for "
+                    recommendedWhenBlocked = outcome.recommended;
+                    return finish(current, current, false, null, memory, "failed to compute desired number of replicas based on listed metrics for "
                             + reference() + ": " + error);
                 }
                 metricReplicas = outcome.replicas;
@@ -207,13 +300,88 @@ final class HpaEngine {
                 desired = current;
                 steps.add("no rescale: replicas stay at " + current);
             }
-            return finish(current, desired, rescale, metricReplicas, error);
+            return finish(current, desired, rescale, metricReplicas, memory, error);
         }
 
-        private Decision finish(int current, int desired, boolean rescale, Integer metricReplicas, String error) {
+        private Decision finish(int current, int desired, boolean rescale, Integer metricReplicas, Memory memory, String error) {
             Integer utilization = metricResults.stream().map(MetricResult::utilization).filter(u -> u != null).findFirst().orElse(null);
+            ScaleDecision decision = scaleDecision(current, desired, rescale, metricReplicas != null ? metricReplicas : recommendedWhenBlocked);
+            steps.add("decision (KEP-6107 words): " + decision.reason() + ", outcome " + decision.outcome()
+                    + (decision.constraints().isEmpty() ? "" : ", constraints " + String.join(", ", decision.constraints())));
             return new Decision(current, desired, rescale, utilization, metricReplicas, stabilized, limitedBy, List.copyOf(metricResults),
-                    List.copyOf(conditions), List.copyOf(steps), error, new Snapshot.History(recommendations, upEvents, downEvents));
+                    List.copyOf(conditions), List.copyOf(steps), error, tolerances, memory, decision, new Snapshot.History(recommendations, upEvents, downEvents));
+        }
+
+        /** recordInitialRecommendation (section 10.1): a nil list is seeded with {current, now}; an empty one is not. */
+        private Memory recordInitialRecommendation(int current) {
+            Memory memory = new Memory(Memory.of(recommendations), recommendations == null, Memory.of(upEvents), Memory.of(downEvents));
+            String events = "scale events: up " + memory.scaleUpEvents() + ", down " + memory.scaleDownEvents() + " (nil and empty behave alike for events)";
+            if (recommendations == null) {
+                recommendations = new ArrayList<>(List.of(new Snapshot.Recommendation(current, now)));
+                steps.add("controller memory: recommendations nil (the controller has not seen this HPA): seeded with {" + current + ", now}; " + events);
+            } else if (recommendations.isEmpty()) {
+                steps.add("controller memory: recommendations an empty list (tracked, nothing stored): not seeded, so nothing is remembered "
+                        + "inside the stabilization window; " + events);
+            } else {
+                steps.add("controller memory: " + recommendations.size() + " recommendation(s) stored; " + events);
+            }
+            return memory;
+        }
+
+        /**
+         * The sync in KEP-6107's words (docs/hpa-engine.md): the headline reason is the last step that set the
+         * count (replica range over rate policy over stabilization over tolerance over the metric itself).
+         */
+        private ScaleDecision scaleDecision(int current, int desired, boolean rescale, Integer recommended) {
+            List<String> constraints = new ArrayList<>();
+            String reason;
+            switch (limitedBy) {
+                case "ScalingDisabled" -> reason = "RecommendationFailed";
+                case "CurrentAboveMaxReplicas" -> { reason = "ReplicaLimit"; constraints.add("MaxReplicas"); }
+                case "CurrentBelowMinReplicas" -> { reason = "ReplicaLimit"; constraints.add("MinReplicas"); }
+                case "InvalidMetrics" -> {
+                    reason = invalidMetricGuard ? "InvalidMetrics" : "RecommendationFailed";
+                    if (invalidMetricGuard) constraints.add("InvalidMetricGuard");
+                }
+                default -> {
+                    MetricResult used = metricResults.get(usedMetric);
+                    if ("tolerance".equals(used.heldBy())) constraints.add("Tolerance");
+                    if (stabilized != null && !stabilized.equals(recommended)) constraints.add("Stabilization");
+                    if (stabilized != null && desired != stabilized) {
+                        constraints.add(switch (limitedBy) {
+                            case "TooManyReplicas" -> "MaxReplicas";
+                            case "TooFewReplicas" -> "MinReplicas";
+                            default -> "ScalingPolicy";
+                        });
+                    }
+                    String last = constraints.isEmpty() ? "" : constraints.get(constraints.size() - 1);
+                    reason = switch (last) {
+                        case "MaxReplicas", "MinReplicas" -> "ReplicaLimit";
+                        case "ScalingPolicy" -> "PolicyLimited";
+                        case "Stabilization" -> "Stabilized";
+                        case "Tolerance" -> "WithinTolerance";
+                        default -> "MetricRecommendation";
+                    };
+                }
+            }
+            String outcome;
+            if ("ScalingDisabled".equals(limitedBy)) outcome = "Suppressed";
+            else if ("InvalidMetrics".equals(limitedBy)) outcome = "ErrorBlocked";
+            else if (rescale) outcome = desired > current ? "ScaledUp" : "ScaledDown";
+            else outcome = switch (reason) {
+                case "Stabilized" -> "Stabilized";
+                case "PolicyLimited", "ReplicaLimit" -> "Limited";
+                default -> "NoScale";
+            };
+            List<MetricDecision> metrics = new ArrayList<>();
+            for (int i = 0; i < metricResults.size(); i++) {
+                MetricResult r = metricResults.get(i);
+                if (r.error() != null) metrics.add(new MetricDecision(i, null, "Invalid", r.errorKind()));
+                else if (invalidMetricGuard) metrics.add(new MetricDecision(i, r.proposal(), "Valid", "SkippedScaleDown"));
+                else metrics.add(new MetricDecision(i, r.proposal(), i == usedMetric ? "Used" : "Valid", "Computed"));
+            }
+            Long generation = hpa.getMetadata() == null ? null : hpa.getMetadata().getGeneration();
+            return new ScaleDecision(now, generation, current, recommended, desired, reason, outcome, List.copyOf(metrics), List.copyOf(constraints));
         }
 
         private String reference() {
@@ -224,7 +392,8 @@ final class HpaEngine {
 
         // ----------------------------------------------------------------------------- section 6.1
 
-        record MetricsOutcome(int replicas, String error) {}
+        /** REPLICAS is -1 when the controller does not scale; RECOMMENDED the largest valid proposal, when there is one. */
+        record MetricsOutcome(int replicas, Integer recommended, String error) {}
 
         MetricsOutcome computeReplicasForMetrics(int specReplicas) {
             List<MetricSpec> specs = hpa.getSpec().getMetrics() == null || hpa.getSpec().getMetrics().isEmpty()
@@ -246,20 +415,23 @@ final class HpaEngine {
                 String failReason = container ? "FailedGetContainerResourceMetric" : "FailedGetResourceMetric";
                 String wrap = container ? "failed to get " + containerName + " container metric value: " : "failed to get " + resource + " resource metric value: ";
                 Integer targetUtilization = target.getAverageUtilization();
-                String metricError;
+                String metricError, errorKind = null;
                 Proposal p = null;
                 if (targetUtilization == null) {
                     metricError = "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set";
+                    errorKind = "InvalidMetricValue";
                 } else {
                     try {
                         p = new ReplicaCalculator(this, resource, containerName, targetUtilization).getResourceReplicas(specReplicas);
                         metricError = null;
                     } catch (ReplicaCalculator.MetricError e) {
                         metricError = "failed to get " + resource + " utilization: " + e.getMessage();
+                        errorKind = e.kind;
                     }
                 }
                 if (metricError != null) {
-                    metricResults.add(new MetricResult(name + (container ? " of container " + containerName : ""), targetUtilization == null ? 0 : targetUtilization, null, null, null, wrap + metricError));
+                    metricResults.add(new MetricResult(name + (container ? " of container " + containerName : ""), targetUtilization == null ? 0 : targetUtilization,
+                            null, null, null, null, wrap + metricError, errorKind));
                     steps.add("metric " + name + ": error: " + wrap + metricError);
                     if (invalid == 0) {
                         firstError = wrap + metricError;
@@ -268,21 +440,27 @@ final class HpaEngine {
                     invalid++;
                     continue;
                 }
-                metricResults.add(new MetricResult(name + (container ? " of container " + containerName : ""), targetUtilization, p.utilization, p.rawAverage, p.replicas, null));
+                metricResults.add(new MetricResult(name + (container ? " of container " + containerName : ""), targetUtilization, p.utilization, p.rawAverage, p.replicas,
+                        p.heldBy, null, null));
                 if (replicas == 0 || p.replicas > replicas) {
                     replicas = p.replicas;
                     metric = name;
+                    usedMetric = metricResults.size() - 1;
                 }
             }
             String error = firstError == null ? null : "invalid metrics (" + invalid + " invalid out of " + specs.size() + "), first error is: " + firstError;
+            Integer recommended = invalid >= specs.size() ? null : replicas;
             if (invalid >= specs.size() || (invalid > 0 && replicas < specReplicas)) {
                 setCondition(firstCondition.getType(), firstCondition.getStatus(), firstCondition.getReason(), firstCondition.getMessage());
-                if (invalid < specs.size()) steps.add("a metric failed and the valid proposal " + replicas + " would scale down: no scale-down on partial data");
-                return new MetricsOutcome(-1, error);
+                if (invalid < specs.size()) {
+                    invalidMetricGuard = true;
+                    steps.add("a metric failed and the valid proposal " + replicas + " would scale down: no scale-down on partial data");
+                }
+                return new MetricsOutcome(-1, recommended, error);
             }
             setCondition("ScalingActive", "True", "ValidMetricFound", "the HPA was able to successfully calculate a replica count from " + metric);
             if (specs.size() > 1) steps.add("metric proposal = max over the valid metrics = " + replicas);
-            return new MetricsOutcome(replicas, error);
+            return new MetricsOutcome(replicas, recommended, error);
         }
 
         private static MetricSpec defaultCpuMetric() {
@@ -489,6 +667,7 @@ final class HpaEngine {
         int changeInPeriod(int periodSeconds, List<Snapshot.ScaleEvent> events) {
             Instant cutoff = now.minusSeconds(periodSeconds);
             int sum = 0;
+            if (events == null) return 0;
             for (Snapshot.ScaleEvent e : events) if (e.timestamp().isAfter(cutoff)) sum += e.replicaChange();
             return sum;
         }
@@ -498,13 +677,15 @@ final class HpaEngine {
         private void storeRecommendation(int reuseIndex, int proposal) {
             Snapshot.Recommendation rec = new Snapshot.Recommendation(proposal, now);
             if (reuseIndex >= 0) recommendations.set(reuseIndex, rec);
-            else recommendations.add(rec);
+            else recommendations.add(rec); // never nil here: recordInitialRecommendation ran first
         }
 
         /** 10.2 storeScaleEvent: only with behavior, only after a rescale. */
         private void storeScaleEvent(HorizontalPodAutoscalerBehavior behavior, int prev, int next) {
             if (behavior == null) return;
             boolean up = next > prev;
+            if (up && upEvents == null) upEvents = new ArrayList<>();     // Go's append to a nil slice
+            if (!up && downEvents == null) downEvents = new ArrayList<>();
             List<Snapshot.ScaleEvent> events = up ? upEvents : downEvents;
             Rules rules = rules(up ? behavior.getScaleUp() : behavior.getScaleDown(), up);
             int longest = rules.policies.stream().mapToInt(HPAScalingPolicy::getPeriodSeconds).max().orElse(0);
@@ -558,14 +739,20 @@ final class HpaEngine {
     // =============================================================================================
     // GetResourceReplicas and its helpers (sections 3 to 5) for one Utilization metric.
 
-    record Proposal(int replicas, int utilization, long rawAverage) {}
+    /** HELD_BY: "tolerance" or "direction" when the proposal is the current count for that reason, else null. */
+    record Proposal(int replicas, int utilization, long rawAverage, String heldBy) {}
 
     record PodSample(long value, Instant timestamp, Duration window) {}
 
     private static final class ReplicaCalculator {
-        /** An error the controller reports for this metric (the message is the controller's). */
+        /** An error the controller reports for this metric (the message is the controller's; KIND as KEP-6107 classifies it). */
         static final class MetricError extends Exception {
-            MetricError(String message) { super(message); }
+            final String kind;
+
+            MetricError(String kind, String message) {
+                super(message);
+                this.kind = kind;
+            }
         }
 
         final Sync sync;
@@ -587,9 +774,9 @@ final class HpaEngine {
             try {
                 metrics = podMetrics(s.podMetrics());
             } catch (MetricError e) {
-                throw new MetricError("unable to get metrics for resource " + resource + ": " + e.getMessage());
+                throw new MetricError(e.kind, "unable to get metrics for resource " + resource + ": " + e.getMessage());
             }
-            if (s.pods().isEmpty()) throw new MetricError("no pods returned by selector while calculating replica count");
+            if (s.pods().isEmpty()) throw new MetricError("NoMatchingPods", "no pods returned by selector while calculating replica count");
 
             // section 4: groupPods
             int readyPodCount = 0;
@@ -627,22 +814,24 @@ final class HpaEngine {
             }
             for (String name : ignored) metrics.remove(name);
             for (String name : unready) metrics.remove(name);
-            if (metrics.isEmpty()) throw new MetricError("did not receive metrics for targeted pods (pods might be unready)");
+            if (metrics.isEmpty()) throw new MetricError("FetchFailed", "did not receive metrics for targeted pods (pods might be unready)");
 
             Map<String, Long> requests = podRequests(s.pods());
             Ratio first = ratio(metrics, requests);
             steps.add(resource + " utilization over the " + readyPodCount + " ready pod(s): " + first.metricsTotal + "m x 100 / " + first.requestsTotal
                     + "m requested = " + first.utilization + "% (integer); ratio " + first.utilization + "/" + target + " = " + first.usageRatio);
 
+            Tolerances band = sync.tolerances;
             boolean scaleUpWithUnready = !unready.isEmpty() && first.usageRatio > 1.0;
             if (!scaleUpWithUnready && missing.isEmpty()) {
-                if (Math.abs(1.0 - first.usageRatio) <= sync.flags.tolerance()) {
-                    steps.add("|1 - " + first.usageRatio + "| <= tolerance " + sync.flags.tolerance() + ": proposal = current = " + currentReplicas);
-                    return new Proposal(currentReplicas, first.utilization, first.rawAverage);
+                if (band.isWithin(first.usageRatio)) {
+                    steps.add("ratio " + first.usageRatio + " is within the tolerance band " + band.describe() + ": proposal = current = " + currentReplicas);
+                    return new Proposal(currentReplicas, first.utilization, first.rawAverage, "tolerance");
                 }
                 int replicas = (int) Math.ceil(first.usageRatio * (double) readyPodCount);
-                steps.add("proposal = ceil(" + first.usageRatio + " x " + readyPodCount + " ready) = " + replicas);
-                return new Proposal(replicas, first.utilization, first.rawAverage);
+                steps.add("ratio " + first.usageRatio + " is outside the tolerance band " + band.describe() + "; proposal = ceil(" + first.usageRatio
+                        + " x " + readyPodCount + " ready) = " + replicas);
+                return new Proposal(replicas, first.utilization, first.rawAverage, null);
             }
 
             if (!missing.isEmpty()) {
@@ -664,19 +853,21 @@ final class HpaEngine {
             Ratio second = ratio(metrics, requests);
             steps.add("second pass over " + metrics.size() + " entries: " + second.metricsTotal + "m x 100 / " + second.requestsTotal + "m = "
                     + second.utilization + "%; ratio " + second.usageRatio);
-            if (Math.abs(1.0 - second.usageRatio) <= sync.flags.tolerance()
-                    || (first.usageRatio < 1.0 && second.usageRatio > 1.0)
-                    || (first.usageRatio > 1.0 && second.usageRatio < 1.0)) {
-                steps.add("the new ratio is within tolerance or flips the direction: proposal = current = " + currentReplicas);
-                return new Proposal(currentReplicas, first.utilization, first.rawAverage);
+            if (band.isWithin(second.usageRatio)) {
+                steps.add("the new ratio " + second.usageRatio + " is within the tolerance band " + band.describe() + ": proposal = current = " + currentReplicas);
+                return new Proposal(currentReplicas, first.utilization, first.rawAverage, "tolerance");
+            }
+            if ((first.usageRatio < 1.0 && second.usageRatio > 1.0) || (first.usageRatio > 1.0 && second.usageRatio < 1.0)) {
+                steps.add("the new ratio " + second.usageRatio + " is on the other side of 1 than " + first.usageRatio + ": proposal = current = " + currentReplicas);
+                return new Proposal(currentReplicas, first.utilization, first.rawAverage, "direction");
             }
             int replicas = (int) Math.ceil(second.usageRatio * (double) metrics.size());
             if ((second.usageRatio < 1.0 && replicas > currentReplicas) || (second.usageRatio > 1.0 && replicas < currentReplicas)) {
                 steps.add("ceil(" + second.usageRatio + " x " + metrics.size() + ") = " + replicas + " would reverse the direction: proposal = current = " + currentReplicas);
-                return new Proposal(currentReplicas, first.utilization, first.rawAverage);
+                return new Proposal(currentReplicas, first.utilization, first.rawAverage, "direction");
             }
-            steps.add("proposal = ceil(" + second.usageRatio + " x " + metrics.size() + ") = " + replicas);
-            return new Proposal(replicas, first.utilization, first.rawAverage);
+            steps.add("the new ratio is outside the tolerance band; proposal = ceil(" + second.usageRatio + " x " + metrics.size() + ") = " + replicas);
+            return new Proposal(replicas, first.utilization, first.rawAverage, null);
         }
 
         /** The CPU readiness rules of groupPods; null when the sample counts. */
@@ -703,7 +894,7 @@ final class HpaEngine {
 
         /** getPodMetrics / getContainerMetrics (section 3); a later sample of the same pod replaces an earlier one. */
         private Map<String, PodSample> podMetrics(List<PodMetrics> raw) throws MetricError {
-            if (raw.isEmpty()) throw new MetricError("no metrics returned from resource metrics API");
+            if (raw.isEmpty()) throw new MetricError("FetchFailed", "no metrics returned from resource metrics API");
             Map<String, PodSample> result = new LinkedHashMap<>();
             for (PodMetrics m : raw) {
                 String name = m.getMetadata().getName();
@@ -713,7 +904,7 @@ final class HpaEngine {
                 if (!container.isEmpty()) {
                     ContainerMetrics c = containers.stream().filter(x -> container.equals(x.getName())).findFirst().orElse(null);
                     if (c == null) {
-                        throw new MetricError("failed to get container metrics: container " + container + " not present in metrics for pod "
+                        throw new MetricError("FetchFailed", "failed to get container metrics: container " + container + " not present in metrics for pod "
                                 + m.getMetadata().getNamespace() + "/" + name);
                     }
                     Quantity usage = c.getUsage() == null ? null : c.getUsage().get(resource);
@@ -746,7 +937,7 @@ final class HpaEngine {
                     if (!container.isEmpty() && !container.equals(c.getName())) continue;
                     Quantity request = c.getResources() == null || c.getResources().getRequests() == null ? null : c.getResources().getRequests().get(resource);
                     if (request == null) {
-                        throw new MetricError("missing request for " + resource + " in container " + c.getName() + " of Pod " + pod.getMetadata().getName());
+                        throw new MetricError("InvalidMetricValue", "missing request for " + resource + " in container " + c.getName() + " of Pod " + pod.getMetadata().getName());
                     }
                     sum += Snapshot.milli(request, "request");
                 }
@@ -768,7 +959,7 @@ final class HpaEngine {
                 requestsTotal += request;
                 entries++;
             }
-            if (requestsTotal == 0) throw new MetricError("no metrics returned matched known pods");
+            if (requestsTotal == 0) throw new MetricError("NoMatchingPods", "no metrics returned matched known pods");
             int utilization = (int) ((metricsTotal * 100) / requestsTotal);
             return new Ratio((double) utilization / (double) target, utilization, metricsTotal / entries, metricsTotal, requestsTotal);
         }

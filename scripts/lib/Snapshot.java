@@ -21,6 +21,7 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -42,10 +43,13 @@ import java.util.Set;
  * { "now": RFC 3339 time,
  *   "hpa": autoscaling/v2 HorizontalPodAutoscaler,   "scale": autoscaling/v1 Scale of the target,
  *   "pods": [v1 Pod] (the pods the target's selector matches),  "podMetrics": [metrics.k8s.io/v1beta1 PodMetrics],
- *   "history": { "recommendations": [{"replicas", "timestamp"}],
- *                "scaleUpEvents": [{"replicaChange", "timestamp", "outdated"?}], "scaleDownEvents": [...] } }
+ *   "history": { "recommendations": [{"replicas", "timestamp"}] | null,
+ *                "scaleUpEvents": [{"replicaChange", "timestamp", "outdated"?}] | null, "scaleDownEvents": [...] | null } }
  * </pre>
- * A null {@code history} is a controller that sees the HPA for the first time. JSON or YAML in
+ * The controller's memory keeps Go's difference between a nil list and an empty one: an absent or null
+ * list is nil (an absent {@code history} is all three nil: a controller that sees the HPA for the first
+ * time), {@code []} is a list the controller tracks with nothing in it (docs/hpa-algorithm.md, section 10).
+ * JSON or YAML in
  * ({@link #parse}, {@link #read}), JSON or YAML out ({@link #toJson}, {@link #toYaml}); parsing and
  * {@link #validate} name the offending field in their message.
  */
@@ -65,14 +69,29 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
     Snapshot {
         pods = pods == null ? List.of() : List.copyOf(pods);
         podMetrics = podMetrics == null ? List.of() : List.copyOf(podMetrics);
+        history = history == null ? History.UNSEEN : history;
     }
 
-    /** The controller's memory for one HPA: past recommendations and (with spec.behavior) scale events. */
+    /**
+     * The controller's memory for one HPA: past recommendations and (with spec.behavior) scale events. A
+     * null list is Go's nil slice (nothing recorded for this HPA yet), an empty list a non-nil empty slice.
+     * Only recordInitialRecommendation tells them apart: it seeds a nil recommendation list, never an empty
+     * one. The event lists are only ranged over and appended to, where nil and empty behave alike; they keep
+     * the difference anyway, so that a recorded memory is written back exactly as it was read.
+     */
     record History(List<Recommendation> recommendations, List<ScaleEvent> scaleUpEvents, List<ScaleEvent> scaleDownEvents) {
+        /** A controller that has never seen the HPA: all three lists nil. */
+        static final History UNSEEN = new History(null, null, null);
+
         History {
-            recommendations = recommendations == null ? List.of() : List.copyOf(recommendations);
-            scaleUpEvents = scaleUpEvents == null ? List.of() : List.copyOf(scaleUpEvents);
-            scaleDownEvents = scaleDownEvents == null ? List.of() : List.copyOf(scaleDownEvents);
+            recommendations = recommendations == null ? null : List.copyOf(recommendations);
+            scaleUpEvents = scaleUpEvents == null ? null : List.copyOf(scaleUpEvents);
+            scaleDownEvents = scaleDownEvents == null ? null : List.copyOf(scaleDownEvents);
+        }
+
+        /** How the recommendation list stands, as explain and the JSON output name it: nil, empty or stored. */
+        String recommendationsCase() {
+            return recommendations == null ? "nil" : recommendations.isEmpty() ? "empty" : "stored";
         }
     }
 
@@ -143,24 +162,38 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         List<PodMetrics> metrics = new ArrayList<>();
         JsonNode metricNodes = array(root, "podMetrics");
         for (int i = 0; i < metricNodes.size(); i++) metrics.add(object(metricNodes.get(i), PodMetrics.class, "podMetrics[" + i + "]"));
-        History history = root.hasNonNull("history") ? history(root.get("history")) : null;
+        History history = root.hasNonNull("history") ? history(root.get("history")) : History.UNSEEN;
         return new Snapshot(now, hpa, scale, pods, metrics, history);
     }
 
     private static History history(JsonNode node) {
         if (!node.isObject()) throw new InvalidSnapshotException("history: expected an object");
-        List<Recommendation> recs = new ArrayList<>();
-        JsonNode recNodes = array(node, "recommendations");
-        for (int i = 0; i < recNodes.size(); i++) {
+        for (String field : node.propertyNames()) {
+            if (!Set.of("recommendations", "scaleUpEvents", "scaleDownEvents").contains(field)) {
+                throw new InvalidSnapshotException("history." + field + ": unknown field (expected recommendations, scaleUpEvents, scaleDownEvents)");
+            }
+        }
+        JsonNode recNodes = nilOrArray(node, "recommendations", "history.recommendations");
+        List<Recommendation> recs = recNodes == null ? null : new ArrayList<>();
+        for (int i = 0; recNodes != null && i < recNodes.size(); i++) {
             String field = "history.recommendations[" + i + "]";
             recs.add(new Recommendation(integer(recNodes.get(i), "replicas", field), time(text(recNodes.get(i), "timestamp", field), field + ".timestamp")));
         }
         return new History(recs, events(node, "scaleUpEvents"), events(node, "scaleDownEvents"));
     }
 
+    /** An absent or null list is Go's nil (null here); [] is an empty list. */
+    private static JsonNode nilOrArray(JsonNode node, String field, String path) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) return null;
+        if (!value.isArray()) throw new InvalidSnapshotException(path + ": expected a list or null");
+        return value;
+    }
+
     private static List<ScaleEvent> events(JsonNode history, String name) {
+        JsonNode nodes = nilOrArray(history, name, "history." + name);
+        if (nodes == null) return null;
         List<ScaleEvent> events = new ArrayList<>();
-        JsonNode nodes = array(history, name);
         for (int i = 0; i < nodes.size(); i++) {
             String field = "history." + name + "[" + i + "]";
             JsonNode e = nodes.get(i);
@@ -234,14 +267,21 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         }
         for (int i = 0; i < pods.size(); i++) validatePod(pods.get(i), "pods[" + i + "]");
         for (int i = 0; i < podMetrics.size(); i++) validatePodMetrics(podMetrics.get(i), "podMetrics[" + i + "]");
-        if (history != null) {
-            for (int i = 0; i < history.recommendations().size(); i++) {
-                if (history.recommendations().get(i).timestamp() == null) throw new InvalidSnapshotException("history.recommendations[" + i + "].timestamp: missing");
-            }
-            for (ScaleEvent e : history.scaleUpEvents()) if (e.timestamp() == null) throw new InvalidSnapshotException("history.scaleUpEvents: an event has no timestamp");
-            for (ScaleEvent e : history.scaleDownEvents()) if (e.timestamp() == null) throw new InvalidSnapshotException("history.scaleDownEvents: an event has no timestamp");
+        List<Recommendation> recs = history.recommendations() == null ? List.of() : history.recommendations();
+        for (int i = 0; i < recs.size(); i++) {
+            if (recs.get(i).timestamp() == null) throw new InvalidSnapshotException("history.recommendations[" + i + "].timestamp: missing");
         }
+        validateEvents(history.scaleUpEvents(), "history.scaleUpEvents");
+        validateEvents(history.scaleDownEvents(), "history.scaleDownEvents");
         return this;
+    }
+
+    private static void validateEvents(List<ScaleEvent> events, String field) {
+        if (events == null) return;
+        for (int i = 0; i < events.size(); i++) {
+            if (events.get(i).timestamp() == null) throw new InvalidSnapshotException(field + "[" + i + "].timestamp: missing");
+            if (events.get(i).replicaChange() < 0) throw new InvalidSnapshotException(field + "[" + i + "].replicaChange: must not be negative (it is a count of replicas added or removed)");
+        }
     }
 
     private static void validateMetric(MetricSpec metric, String field) {
@@ -274,6 +314,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         if (rules.getStabilizationWindowSeconds() != null && rules.getStabilizationWindowSeconds() < 0) {
             throw new InvalidSnapshotException(field + ".stabilizationWindowSeconds: must not be negative");
         }
+        if (rules.getTolerance() != null) tolerance(rules.getTolerance(), field + ".tolerance");
         List<HPAScalingPolicy> policies = rules.getPolicies() == null ? List.of() : rules.getPolicies();
         for (int i = 0; i < policies.size(); i++) {
             HPAScalingPolicy p = policies.get(i);
@@ -345,6 +386,54 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         }
     }
 
+    /**
+     * A behavior tolerance as the 1.35 controller reads it: Quantity.AsApproximateFloat64() of the form the
+     * API server stores (0.05, "0.05" and "50m" are all stored as 50m, read as 50 x 10^-3). Must be >= 0,
+     * as the API server's validation requires.
+     */
+    static double tolerance(Quantity quantity, String field) {
+        GoQuantity canonical;
+        try {
+            canonical = GoQuantity.canonical(Quantity.getAmountInBytes(quantity));
+        } catch (RuntimeException e) {
+            throw new InvalidSnapshotException(field + ": not a quantity: " + quantity + " (write a ratio such as 0.05 or 50m for 5%)");
+        }
+        if (canonical.mantissa().signum() < 0) {
+            throw new InvalidSnapshotException(field + ": must be greater than or equal to 0, got " + quantity);
+        }
+        return canonical.approximateFloat64();
+    }
+
+    /**
+     * A decimal quantity the way Go's resource.Quantity keeps it after the API server's round trip:
+     * rounded up to a whole nano, then mantissa x 10^exponent with trailing zeros removed and the exponent
+     * brought down to a multiple of 3 (the SI suffixes: 0.05 is 50 x 10^-3, written "50m").
+     */
+    record GoQuantity(BigInteger mantissa, int exponent) {
+        static GoQuantity canonical(BigDecimal value) {
+            BigDecimal rounded = value.scale() > 9 ? value.setScale(9, RoundingMode.UP) : value; // ParseQuantity rounds away from zero to 1n
+            if (rounded.signum() == 0) return new GoQuantity(BigInteger.ZERO, 0);
+            BigDecimal stripped = rounded.stripTrailingZeros();
+            int exponent = -stripped.scale();
+            int down = Math.floorMod(exponent, 3);
+            return new GoQuantity(stripped.unscaledValue().multiply(BigInteger.TEN.pow(down)), exponent - down);
+        }
+
+        /** AsApproximateFloat64: float64(mantissa) x math.Pow10(exponent), with Go's Pow10 (a division for negative powers). */
+        double approximateFloat64() {
+            double base = mantissa.doubleValue();
+            if (exponent == 0) return base;
+            return base * goPow10(exponent);
+        }
+
+        /** math.Pow10: two table entries, multiplied for positive powers, divided for negative ones. */
+        private static double goPow10(int n) {
+            if (n >= 0 && n <= 308) return Double.parseDouble("1e" + (n / 32 * 32)) * Double.parseDouble("1e" + (n % 32));
+            if (n < 0 && n >= -323) return Double.parseDouble("1e-" + (-n / 32 * 32)) / Double.parseDouble("1e" + (-n % 32));
+            return n > 0 ? Double.POSITIVE_INFINITY : 0;
+        }
+    }
+
     static String oneLine(String text) {
         return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ").strip();
     }
@@ -365,20 +454,30 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
             if (m.getWindow() != null && m.getWindow().getDuration() != null) node.put("window", goDuration(m.getWindow().getDuration()));
             metricNodes.add(node);
         }
-        if (history != null) root.set("history", historyTree(history));
+        if (!history.equals(History.UNSEEN)) root.set("history", historyTree(history));
         return root;
     }
 
+    /** The memory as the snapshot format has it; a nil list is written as null, so it reads back as nil. */
     static ObjectNode historyTree(History history) {
         ObjectNode node = JSON.createObjectNode();
-        ArrayNode recs = node.putArray("recommendations");
-        history.recommendations().forEach(r -> recs.addObject().put("replicas", r.replicas()).put("timestamp", r.timestamp().toString()));
-        eventsTree(node.putArray("scaleUpEvents"), history.scaleUpEvents());
-        eventsTree(node.putArray("scaleDownEvents"), history.scaleDownEvents());
+        if (history.recommendations() == null) {
+            node.putNull("recommendations");
+        } else {
+            ArrayNode recs = node.putArray("recommendations");
+            history.recommendations().forEach(r -> recs.addObject().put("replicas", r.replicas()).put("timestamp", r.timestamp().toString()));
+        }
+        eventsTree(node, "scaleUpEvents", history.scaleUpEvents());
+        eventsTree(node, "scaleDownEvents", history.scaleDownEvents());
         return node;
     }
 
-    private static void eventsTree(ArrayNode array, List<ScaleEvent> events) {
+    private static void eventsTree(ObjectNode parent, String name, List<ScaleEvent> events) {
+        if (events == null) {
+            parent.putNull(name);
+            return;
+        }
+        ArrayNode array = parent.putArray(name);
         for (ScaleEvent e : events) {
             ObjectNode n = array.addObject().put("replicaChange", e.replicaChange()).put("timestamp", e.timestamp().toString());
             if (e.outdated()) n.put("outdated", true);

@@ -38,7 +38,7 @@ final class SnapshotFixture {
     private final List<Snapshot.Recommendation> recommendations = new ArrayList<>();
     private final List<Snapshot.ScaleEvent> upEvents = new ArrayList<>();
     private final List<Snapshot.ScaleEvent> downEvents = new ArrayList<>();
-    private boolean fresh;
+    private boolean fresh, emptyRecommendations;
 
     private SnapshotFixture(int current, Integer min, int max, int targetPercent) {
         this.current = current;
@@ -84,8 +84,11 @@ final class SnapshotFixture {
 
     SnapshotFixture downEvent(int change, long secondsAgo) { downEvents.add(new Snapshot.ScaleEvent(change, ago(secondsAgo), false)); return this; }
 
-    /** No history at all: the controller sees the HPA for the first time. */
+    /** No history at all (every list nil): the controller sees the HPA for the first time. */
     SnapshotFixture fresh() { fresh = true; return this; }
+
+    /** recommendations: [] (a list the controller tracks, with nothing stored); events stay as given (empty unless added). */
+    SnapshotFixture emptyRecommendations() { emptyRecommendations = true; return this; }
 
     Snapshot build() {
         HorizontalPodAutoscaler hpa = new HorizontalPodAutoscalerBuilder()
@@ -97,8 +100,8 @@ final class SnapshotFixture {
         Scale scale = new ScaleBuilder().withNewMetadata().withName("model-server").withNamespace("ml-demo").endMetadata()
                 .withNewSpec().withReplicas(current).endSpec()
                 .withNewStatus().withReplicas(current).withSelector("app=model-server").endStatus().build();
-        Snapshot.History history = fresh ? null : new Snapshot.History(
-                recommendations.isEmpty() ? List.of(new Snapshot.Recommendation(current, ago(3600))) : recommendations, upEvents, downEvents);
+        Snapshot.History history = fresh ? Snapshot.History.UNSEEN : new Snapshot.History(emptyRecommendations ? List.of()
+                : recommendations.isEmpty() ? List.of(new Snapshot.Recommendation(current, ago(3600))) : recommendations, upEvents, downEvents);
         return new Snapshot(NOW, hpa, scale, pods, metrics, history);
     }
 
