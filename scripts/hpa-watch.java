@@ -229,7 +229,7 @@ class HpaWatch implements Callable<Integer> {
         boolean json;
 
         @Option(names = "--tolerance", defaultValue = "0.1", paramLabel = "RATIO",
-                description = "No scaling while |1 - usage/target| <= RATIO (the controller's --horizontal-pod-autoscaler-tolerance; default ${DEFAULT-VALUE}).")
+                description = "No scaling while 1 - RATIO <= usage/target <= 1 + RATIO, for each direction whose behavior sets no tolerance (the controller's --horizontal-pod-autoscaler-tolerance; default ${DEFAULT-VALUE}).")
         double tolerance;
 
         @Option(names = "--cpu-initialization-period", defaultValue = "5m", converter = GoDuration.class,
@@ -603,7 +603,7 @@ class HpaWatch implements Callable<Integer> {
                 out.flush();
                 if (!latest.isEmpty() && !latest.equals(lastEvent)) {
                     sample = new Timeline.Sample(sample.time(), sample.currentReplicas(), sample.desiredReplicas(), sample.minReplicas(), sample.maxReplicas(),
-                            sample.cpuCurrent(), sample.cpuTarget(), sample.pods(), null, null, null, List.of(latest));
+                            sample.cpuCurrent(), sample.cpuTarget(), sample.pods(), null, null, null, List.of(latest), null);
                     lastEvent = latest;
                 }
                 for (var listener : listeners) listener.accept(sample);
@@ -632,7 +632,7 @@ class HpaWatch implements Callable<Integer> {
             return new Timeline.Sample(now, status == null || status.getCurrentReplicas() == null ? 0 : status.getCurrentReplicas(),
                     status == null || status.getDesiredReplicas() == null ? 0 : status.getDesiredReplicas(),
                     h.getSpec().getMinReplicas() == null ? 1 : h.getSpec().getMinReplicas(), h.getSpec().getMaxReplicas(),
-                    cpuCurrent, cpuTarget == null ? 0 : cpuTarget, pods, null, null, null, List.of());
+                    cpuCurrent, cpuTarget == null ? 0 : cpuTarget, pods, null, null, null, List.of(), null); // the cluster does not publish its decision
         }
 
         /** A pod in the Timeline's words, shared with the local mode: starting, ready, draining, terminated. */

@@ -229,6 +229,7 @@ class DashboardTest {
         assertEquals("1", browser.eval("document.body.dataset.resets"), "the reconnect caught up from Last-Event-ID; no start-over");
         Timeline.Sample last = series.get(series.size() - 1);
         assertEquals(last.currentReplicas() + " / " + last.desiredReplicas(), browser.eval("document.getElementById('now-replicas').textContent"));
+        assertEquals(last.decisionReason(), browser.eval("document.getElementById('now-decision').textContent"), "the decision's reason word");
         assertEquals(last.pods().size(), browser.evalInt("document.querySelectorAll('#pods li').length"));
         List<String> allEvents = series.stream().flatMap(s -> s.events().stream()).toList();
         assertEquals(allEvents.size(), browser.evalInt("document.querySelectorAll('#events li').length"));
@@ -238,9 +239,11 @@ class DashboardTest {
         }
         assertEquals("5", browser.eval("[...document.querySelectorAll('#settings dt')].find(d => d.textContent === 'maxReplicas').nextElementSibling.textContent"));
 
-        explain.set("desired = ceil(3 x 112 / 50) = 7, capped by maxReplicas to 5");
+        // the panel shows the engine's own explanation, with the decision in KEP-6107's words
+        Snapshot capped = SnapshotFixture.hpa(3, 1, 5, 50).readyPods(3, "500m", "560m").build();
+        explain.set(HpaEngine.explainText("local sync", capped, HpaEngine.decide(capped, HpaEngine.Flags.DEFAULTS), null));
         browser.eval("document.getElementById('explain-button').click(), 'clicked'");
-        browser.waitFor("document.getElementById('explain').textContent.includes('capped by maxReplicas')", Duration.ofSeconds(5));
+        browser.waitFor("document.getElementById('explain').textContent.includes('decision: ReplicaLimit')", Duration.ofSeconds(5));
 
         Path dir = Project.path("build/screenshots");
         Files.createDirectories(dir);
@@ -502,7 +505,8 @@ class DashboardTest {
                 }
                 Double p99 = average == null ? null : 35.0 + Math.max(0, average - 40) * 6.0;
                 Double p50 = p99 == null ? null : Math.min(p99, 22.0 + Math.max(0, average - 40) * 1.5);
-                samples.add(new Timeline.Sample(start.plusSeconds((long) SYNC_SECONDS * step), current, desired, min, max, average, target, pods, rps, p50, p99, events));
+                String reason = average == null ? null : desired > current ? "MetricRecommendation" : "WithinTolerance"; // the words the engine uses
+                samples.add(new Timeline.Sample(start.plusSeconds((long) SYNC_SECONDS * step), current, desired, min, max, average, target, pods, rps, p50, p99, events, reason));
                 for (int n = current; n < desired; n++) readyAtStep.add(step + 2);
             }
             return samples;

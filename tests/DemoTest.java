@@ -125,6 +125,42 @@ class DemoTest {
         }
     }
 
+    /** What the mock server answers on GET /version. */
+    static io.fabric8.kubernetes.client.VersionInfo version(String major, String minor, String gitVersion) {
+        return new io.fabric8.kubernetes.client.VersionInfo.Builder().withMajor(major).withMinor(minor).withGitVersion(gitVersion).build();
+    }
+
+    @Test
+    void upWarnsWhenTheClusterIsOlderThanTheModelledController() throws Exception {
+        server.setVersionInfo(version("1", "34+", "v1.34.2-eks-1"));
+        Run old = demo("up", "--dry-run");
+        assertEquals(0, old.exitCode(), old.toString());
+        assertEquals(1, old.err().strip().lines().count(), "one line: " + old.err());
+        assertTrue(old.err().startsWith("warning: the cluster runs Kubernetes v1.34.2-eks-1, older than 1.35: the API server drops spec.behavior.*.tolerance silently"
+                + " unless the HPAConfigurableTolerance feature gate is on"), old.err());
+        assertFalse(old.err().contains("the HPA here sets one"), "the fixture's hpa.yaml sets no tolerance: " + old.err());
+    }
+
+    @Test
+    void upNamesAToleranceThatAnOlderClusterWouldNotKnow() throws Exception {
+        server.setVersionInfo(version("1", "32", "v1.32.0"));
+        Path dir = java.nio.file.Files.createDirectories(tmp.resolve("manifests"));
+        for (String f : List.of("namespace.yaml", "model-server.yaml", "load-test.yaml")) java.nio.file.Files.copy(Path.of(FIXTURES, f), dir.resolve(f));
+        java.nio.file.Files.writeString(dir.resolve("hpa.yaml"), java.nio.file.Files.readString(Path.of(FIXTURES, "hpa.yaml"))
+                .replace("spec:\n", "spec:\n  behavior: {scaleDown: {tolerance: 50m}}\n"));
+        Run r = run("up", "--dry-run", "--kubeconfig", MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()).toString(), "--manifests", dir.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("v1.32.0, older than 1.35: spec.behavior.*.tolerance does not exist before 1.33 (the HPA here sets one)"), r.err());
+    }
+
+    @Test
+    void upIsQuietOnA135Cluster() throws Exception {
+        server.setVersionInfo(version("1", "35", "v1.35.0"));
+        Run r = demo("up", "--dry-run");
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("", r.err());
+    }
+
     @Test
     void upDryRunChangesNothingAndNamespaceMovesTheObjects() throws Exception {
         Run dry = demo("up", "--dry-run", "--namespace", "team-a");

@@ -6,6 +6,10 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -53,6 +57,38 @@ class LocalAutoscalerTest {
         HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
         assertEquals(30, d.currentUtilization(), "only the ready replica's 60m of 200m counts");
         assertEquals(2, d.desiredReplicas(), "a scale-down would need the stabilization window's history");
+    }
+
+    @Test
+    void theFirstSyncIsAControllerThatNeverSawTheHpa() {
+        // 5 idle replicas: the proposal is 1, but a never-seen controller seeds {5, now} and the window holds 5
+        Snapshot s = LocalAutoscaler.snapshot(NOW, hpa(), 5, REQUEST,
+                List.of(ready("a", 0), ready("b", 0), ready("c", 0), ready("d", 0), ready("e", 0)), Snapshot.History.UNSEEN);
+        HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
+        assertTrue(d.memory().seeded());
+        assertEquals(5, d.desiredReplicas());
+        assertEquals("Stabilized", d.decision().reason());
+        assertTrue(d.steps().stream().anyMatch(step -> step.contains("recommendations nil (the controller has not seen this HPA)")), d.steps().toString());
+    }
+
+    @Test
+    void anHpaYamlWithAToleranceParsesAndDrivesTheDecision(@TempDir Path dir) throws Exception {
+        Files.copy(Project.path("manifests/model-server.yaml"), dir.resolve("model-server.yaml"));
+        Files.writeString(dir.resolve("hpa.yaml"), Files.readString(Project.path("manifests/hpa.yaml"))
+                .replace("      stabilizationWindowSeconds: 0\n", "      stabilizationWindowSeconds: 0\n      tolerance: 50m\n"));
+        HorizontalPodAutoscaler hpa = LocalCommand.Workload.read(dir).hpa();
+        assertEquals(new Quantity("50m"), hpa.getSpec().getBehavior().getScaleUp().getTolerance());
+        assertEquals(List.of(), Manifests.unknownFields(hpa), "fabric8's typed model knows the field");
+        // 2 replicas at 108m of 200m = 54% of a 50% target: ratio 1.08, above the 1.05 bound (the default 1.1 would hold): ceil(2.16) = 3
+        Snapshot s = LocalAutoscaler.snapshot(NOW, hpa, 2, REQUEST, List.of(ready("a", 108), ready("b", 108)), null);
+        HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
+        assertEquals(3, d.desiredReplicas(), String.join("\n", d.steps()));
+        assertEquals(0.05, d.tolerances().scaleUp());
+        assertTrue(d.tolerances().scaleUpFrom().contains("behavior.scaleUp.tolerance 50m"), d.tolerances().toString());
+        assertEquals(3, HpaEngine.decide(s.withHistory(Snapshot.History.UNSEEN), HpaEngine.Flags.DEFAULTS).desiredReplicas());
+        HorizontalPodAutoscaler plain = LocalCommand.Workload.read(Project.path("manifests")).hpa();
+        assertEquals(2, HpaEngine.decide(LocalAutoscaler.snapshot(NOW, plain, 2, REQUEST, List.of(ready("a", 108), ready("b", 108)), null),
+                HpaEngine.Flags.DEFAULTS).desiredReplicas(), "without the field, the flag's band holds 1.08");
     }
 
     @Test

@@ -98,7 +98,33 @@ class LocalModeTest {
         assertEquals(1, samples.get(samples.size() - 1).currentReplicas(), "ends at minReplicas");
         assertTrue(samples.stream().anyMatch(s -> s.cpuCurrent() != null && s.cpuCurrent() > 50), "CPU went over the 50% target");
         assertTrue(Files.size(Path.of(csv.group(1)).resolveSibling("chart.svg")) > 1000);
+        List<String> words = List.of("MetricRecommendation", "WithinTolerance", "Stabilized", "PolicyLimited", "ReplicaLimit", "InvalidMetrics", "RecommendationFailed");
+        assertTrue(samples.stream().map(Timeline.Sample::decisionReason).filter(java.util.Objects::nonNull).allMatch(words::contains), "decision_reason words");
+        assertTrue(samples.stream().anyMatch(s -> "Stabilized".equals(s.decisionReason())), "the scale-down window held at least one sync");
+        assertTrue(out.matches("(?s).*\\(decision: (MetricRecommendation|ReplicaLimit|PolicyLimited)\\).*"), "the table shows the decision: " + out);
+        assertReplays(Path.of(csv.group(1)).resolveSibling("snapshots"));
         assertNothingLeft(runs);
+    }
+
+    /**
+     * The recorded snapshots replay the run: the first is a controller that has never seen the HPA, and
+     * each decision, computed again from its file, gives the next file's memory and replica count.
+     */
+    static void assertReplays(Path dir) throws IOException {
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.sorted().toList();
+        }
+        assertTrue(files.size() >= 10, "one snapshot per sync: " + files);
+        Snapshot first = Snapshot.read(files.get(0));
+        assertEquals(Snapshot.History.UNSEEN, first.history(), "the first sync is never seen");
+        assertFalse(Files.readString(files.get(0)).contains("\"history\""), "written as no history at all");
+        for (int i = 0; i + 1 < files.size(); i++) {
+            Snapshot s = Snapshot.read(files.get(i)), next = Snapshot.read(files.get(i + 1));
+            HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
+            assertEquals(d.nextHistory(), next.history(), files.get(i) + " -> " + files.get(i + 1));
+            assertEquals(d.desiredReplicas(), next.scale().getSpec().getReplicas(), files.get(i + 1) + ": the replica count the previous decision set");
+        }
     }
 
     @Test
@@ -146,6 +172,13 @@ class LocalModeTest {
         Project.Result request = Project.exec(localCommand(runs, "--cpu-request", "lots"), Map.of(), 60);
         assertEquals(2, request.exitCode(), request.output());
         assertTrue(request.output().contains("--cpu-request"), request.output());
-        for (Project.Result r : List.of(missing, load, request)) assertFalse(r.output().contains("\tat "), r.output());
+        Path badHpa = Files.createDirectories(runs.resolve("bad-manifests"));
+        Files.copy(Project.path("manifests/model-server.yaml"), badHpa.resolve("model-server.yaml"));
+        Files.writeString(badHpa.resolve("hpa.yaml"), Files.readString(Project.path("manifests/hpa.yaml"))
+                .replace("      stabilizationWindowSeconds: 0\n", "      stabilizationWindowSeconds: 0\n      tolerance: -0.05\n"));
+        Project.Result tolerance = Project.exec(localCommand(runs, "--manifests", badHpa.toString()), Map.of(), 60);
+        assertEquals(2, tolerance.exitCode(), tolerance.output());
+        assertTrue(tolerance.output().contains("hpa.yaml: spec.behavior.scaleUp.tolerance: must be greater than or equal to 0, got -0.05"), tolerance.output());
+        for (Project.Result r : List.of(missing, load, request, tolerance)) assertFalse(r.output().contains("\tat "), r.output());
     }
 }

@@ -19,11 +19,11 @@ class TimelineTest {
     static Timeline scaleUpAndDown() {
         Timeline t = new Timeline();
         Instant t0 = Instant.parse("2026-11-28T10:00:00Z");
-        t.add(new Timeline.Sample(t0, 1, 1, 1, 5, null, 50, List.of(new Timeline.Pod("model-server-0", "starting", null)), null, null, null, List.of()));
+        t.add(new Timeline.Sample(t0, 1, 1, 1, 5, null, 50, List.of(new Timeline.Pod("model-server-0", "starting", null)), null, null, null, List.of(), null));
         t.add(new Timeline.Sample(t0.plusSeconds(15), 1, 3, 1, 5, 142, 50, List.of(new Timeline.Pod("model-server-0", "ready", 142)), 19.5, 420.0, 840.0,
-                List.of("New size: 3; reason: cpu resource utilization (percentage of request) above target")));
+                List.of("New size: 3; reason: cpu resource utilization (percentage of request) above target"), "MetricRecommendation"));
         t.add(new Timeline.Sample(t0.plusSeconds(30), 3, 3, 1, 5, 61, 50, List.of(new Timeline.Pod("model-server-0", "ready", 70),
-                new Timeline.Pod("model-server-1", "ready", 60), new Timeline.Pod("model-server-2", "draining", 53)), 20.0, 118.4, 310.2, List.of("a | b", "c")));
+                new Timeline.Pod("model-server-1", "ready", 60), new Timeline.Pod("model-server-2", "draining", 53)), 20.0, 118.4, 310.2, List.of("a | b", "c"), "Stabilized"));
         return t;
     }
 
@@ -42,6 +42,18 @@ class TimelineTest {
         assertEquals(new Timeline.Pod("model-server-2", "draining", 53), last.pods().get(2));
         assertEquals(2, last.readyPods());
         assertTrue(Files.readString(csv).contains(",30.0,3,3,1,5,61,50,2,20.0,118.4,310.2,"), Files.readString(csv));
+        assertEquals("Stabilized", last.decisionReason());
+        assertTrue(Files.readAllLines(csv).get(2).endsWith(",MetricRecommendation"), Files.readAllLines(csv).get(2));
+    }
+
+    @Test
+    void aCsvWrittenBeforeTheDecisionReasonColumnIsStillRead(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("old.csv");
+        Files.writeString(csv, String.join(",", Timeline.COLUMNS.subList(0, Timeline.COLUMNS.size() - 1)) + "\n"
+                + "2026-11-28T10:00:00Z,0.0,1,1,1,5,,50,0,,,,model-server-0=starting:,\n");
+        Timeline.Sample s = Timeline.readCsv(csv).samples().get(0);
+        assertNull(s.decisionReason());
+        assertEquals(1, s.currentReplicas());
     }
 
     @Test

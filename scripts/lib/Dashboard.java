@@ -251,6 +251,7 @@ final class Dashboard implements AutoCloseable {
         if (s.p99Ms() == null) o.putNull("p99Ms"); else o.put("p99Ms", s.p99Ms());
         ArrayNode events = o.putArray("events");
         s.events().forEach(events::add);
+        if (s.decisionReason() == null) o.putNull("decisionReason"); else o.put("decisionReason", s.decisionReason());
         return o.toString();
     }
 

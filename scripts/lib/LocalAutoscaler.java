@@ -8,11 +8,12 @@ import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.ScaleBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
-import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerCondition;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetricsBuilder;
 
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,7 +47,9 @@ final class LocalAutoscaler {
     private final Consumer<String> events;
     private final Map<String, CpuMark> marks = new HashMap<>();
     private final int minReplicas, maxReplicas, targetUtilization;
-    private Snapshot.History history; // null until the first sync: the controller seeing the HPA for the first time
+    private Snapshot.History history = Snapshot.History.UNSEEN; // the first sync is a controller that has never seen the HPA
+    private Path snapshotDir; // where each sync's snapshot is written, when asked (recordSnapshots)
+    private int syncs;
     private volatile int desired;
     private volatile HpaEngine.Decision lastDecision;
     private volatile String lastExplain;
@@ -72,6 +75,15 @@ final class LocalAutoscaler {
         this.desired = minReplicas;
     }
 
+    /**
+     * Writes each sync's snapshot to DIR as sync-0001.json, sync-0002.json, ...: the input of that sync, the
+     * controller's memory included, so `hpa-watch explain --snapshot DIR` replays the run's decisions.
+     */
+    void recordSnapshots(Path dir) throws java.io.IOException {
+        Files.createDirectories(dir);
+        snapshotDir = dir;
+    }
+
     /** Starts the Deployment's initial replicas (minReplicas, as after `kubectl apply` of a fresh HPA). */
     void start() throws java.io.IOException {
         scaleTo(desired, "initial replicas (minReplicas " + minReplicas + ")");
@@ -92,6 +104,8 @@ final class LocalAutoscaler {
         lastCpuPercent = Map.copyOf(cpuPercent);
 
         Snapshot snapshot = snapshot(now, hpa, desired, cpuRequest, views, history);
+        syncs++;
+        if (snapshotDir != null) writeSnapshot(snapshot);
         HpaEngine.Decision decision = HpaEngine.decide(snapshot, flags);
         history = decision.nextHistory();
         lastDecision = decision;
@@ -108,6 +122,16 @@ final class LocalAutoscaler {
         happened.forEach(events);
         record(now, decision, happened);
         return decision;
+    }
+
+    private void writeSnapshot(Snapshot snapshot) {
+        Path file = snapshotDir.resolve(String.format(java.util.Locale.ROOT, "sync-%04d.json", syncs));
+        try {
+            Files.writeString(file, snapshot.toJson() + "\n");
+        } catch (java.io.IOException e) {
+            events.accept("cannot record snapshots any more (" + file + ": " + e.getMessage() + "); the run goes on");
+            snapshotDir = null;
+        }
     }
 
     /** A replica at one sync: its state, and its CPU over the window since the previous sync (null: no sample yet). */
@@ -150,7 +174,8 @@ final class LocalAutoscaler {
         Load l = load.get();
         long current = replicas.list().stream().filter(r -> r.state != LocalReplicas.State.draining).count();
         timeline.add(new Timeline.Sample(now, (int) current, desired, minReplicas, maxReplicas,
-                decision == null ? null : decision.currentUtilization(), targetUtilization, pods, l.rps(), l.p50Ms(), l.p99Ms(), happened));
+                decision == null ? null : decision.currentUtilization(), targetUtilization, pods, l.rps(), l.p50Ms(), l.p99Ms(), happened,
+                decision == null ? null : decision.decision().reason()));
     }
 
     /** The reason the controller gives in its "New size" event, from the metric's direction. */
@@ -237,12 +262,8 @@ final class LocalAutoscaler {
     String settingsJson() { return Snapshot.JSON.writeValueAsString(hpa.getSpec()); }
     Map<String, Integer> lastCpuPercent() { return lastCpuPercent; }
 
-    /** The reason of the ScalingLimited or AbleToScale condition, for the table. */
-    static String conditionReason(HpaEngine.Decision d) {
-        if (d == null) return "";
-        HorizontalPodAutoscalerCondition limited = d.condition("ScalingLimited");
-        if (limited != null && "True".equals(limited.getStatus())) return limited.getReason();
-        HorizontalPodAutoscalerCondition able = d.condition("AbleToScale");
-        return able == null ? "" : able.getReason();
+    /** The decision's reason in KEP-6107's words, for the table ("" before the first sync). */
+    static String decisionReason(HpaEngine.Decision d) {
+        return d == null ? "" : d.decision().reason();
     }
 }

@@ -90,6 +90,12 @@ class LocalCommand implements Callable<Integer> {
         HorizontalPodAutoscaler hpa = workload.hpa;
         if (target != null) hpa = withTarget(hpa, target);
         if (scaleDownWindow != null) hpa = withScaleDownWindow(hpa, scaleDownWindow);
+        try {
+            LocalAutoscaler.snapshot(Instant.EPOCH, hpa, 1, new Quantity("200m"), List.of(), null).validate(); // the HPA as the engine will read it
+        } catch (Snapshot.InvalidSnapshotException e) {
+            System.err.println("local: " + manifests.resolve("hpa.yaml") + ": " + e.getMessage().replaceFirst("^hpa\\.", "") + "; fix the manifest");
+            return 2;
+        }
         Quantity request;
         try {
             request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
@@ -240,6 +246,7 @@ final class LocalRun implements Callable<Integer> {
                 return 1;
             }
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, flags, clock, timeline, this::load, this::event);
+            autoscaler.recordSnapshots(runDir.resolve("snapshots"));
             Dashboard dashboard = null;
             if (dashboardPort >= 0) {
                 try {
@@ -342,7 +349,8 @@ final class LocalRun implements Callable<Integer> {
                         : " (the Deployment requests " + workload.deploymentCpuRequest() + "; here " + request + ", so 5 replicas fit this machine)",
                 LoadDurations.format(syncPeriod), downWindow == null ? "300s (default)" : downWindow + "s");
         if (downWindow == null || downWindow >= 120) out.println("local: scaling down waits for the stabilization window; pass --scale-down-window 30s to see it sooner");
-        out.println("local: run folder " + runDir.toAbsolutePath() + " (replica logs, timeline.csv, chart.svg)");
+        out.println("local: tolerance band " + HpaEngine.Tolerances.of(hpa, HpaEngine.Flags.DEFAULTS).describe() + ": inside it nothing changes");
+        out.println("local: run folder " + runDir.toAbsolutePath() + " (replica logs, timeline.csv, chart.svg, snapshots/ to replay with hpa-watch explain)");
         if (dashboard != null) out.println("local: live dashboard " + dashboard.url());
         out.println("local: Ctrl+C stops everything");
         out.println(LocalTable.HEADER);
@@ -396,7 +404,7 @@ final class LocalTable {
         String row = render(sync);
         lastRow = render(false);
         lastPrinted = System.nanoTime();
-        out.println(clock(Instant.now()) + "  " + row + (sync ? "  (sync: " + LocalAutoscaler.conditionReason(autoscaler.lastDecision()) + ")" : ""));
+        out.println(clock(Instant.now()) + "  " + row + (sync ? "  (decision: " + LocalAutoscaler.decisionReason(autoscaler.lastDecision()) + ")" : ""));
     }
 
     /** A row; a sync row shows the decision (current -> desired), the others the replicas that exist -> desired. */

@@ -60,9 +60,12 @@ final class Timeline {
     /**
      * One moment. cpuCurrent is the HPA's average utilization in percent of the request (null while
      * unknown, as `kubectl get hpa` shows `<unknown>`); loadRps, p50Ms and p99Ms are null when no load is known.
+     * decisionReason is the reason of the decision in force, in KEP-6107's words (HpaEngine.ScaleDecision),
+     * when the source computes decisions (the local mode); null when it does not (a watched cluster).
      */
     record Sample(Instant time, int currentReplicas, int desiredReplicas, int minReplicas, int maxReplicas,
-                  Integer cpuCurrent, int cpuTarget, List<Pod> pods, Double loadRps, Double p50Ms, Double p99Ms, List<String> events) {
+                  Integer cpuCurrent, int cpuTarget, List<Pod> pods, Double loadRps, Double p50Ms, Double p99Ms, List<String> events,
+                  String decisionReason) {
         Sample {
             pods = List.copyOf(pods);
             events = List.copyOf(events);
@@ -71,9 +74,13 @@ final class Timeline {
         long readyPods() { return pods.stream().filter(p -> p.state().equals("ready")).count(); }
     }
 
-    /** The CSV columns, in order: the one schema that hpa-watch, the local mode and the dashboard share. */
+    /**
+     * The CSV columns, in order: the one schema that hpa-watch, the local mode and the dashboard share.
+     * decision_reason came last and latest: files written before it are still read (the reason is then empty).
+     */
     static final List<String> COLUMNS = List.of("time", "elapsed_s", "replicas_current", "replicas_desired", "replicas_min", "replicas_max",
-            "cpu_current_pct", "cpu_target_pct", "ready_pods", "load_rps", "latency_p50_ms", "latency_p99_ms", "pods", "events");
+            "cpu_current_pct", "cpu_target_pct", "ready_pods", "load_rps", "latency_p50_ms", "latency_p99_ms", "pods", "events", "decision_reason");
+    private static final List<String> REQUIRED_COLUMNS = COLUMNS.subList(0, COLUMNS.indexOf("decision_reason"));
 
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
     private final List<Consumer<Sample>> listeners = new CopyOnWriteArrayList<>();
@@ -147,6 +154,7 @@ final class Timeline {
         row.put("latency_p99_ms", s.p99Ms() == null ? "" : String.format(Locale.ROOT, "%.1f", s.p99Ms()));
         row.put("pods", s.pods().stream().map(Pod::encode).collect(Collectors.joining(";")));
         row.put("events", String.join(" | ", s.events()));
+        row.put("decision_reason", s.decisionReason() == null ? "" : s.decisionReason());
         return row;
     }
 
@@ -157,14 +165,15 @@ final class Timeline {
             while (rows.hasNext()) {
                 line++;
                 Map<String, String> r = rows.next();
-                if (!r.keySet().containsAll(COLUMNS)) throw new IOException(file + ": not a timeline CSV (expected columns " + COLUMNS + ")");
+                if (!r.keySet().containsAll(REQUIRED_COLUMNS)) throw new IOException(file + ": not a timeline CSV (expected columns " + COLUMNS + ")");
                 try {
                     timeline.add(new Sample(Instant.parse(r.get("time")), Integer.parseInt(r.get("replicas_current")), Integer.parseInt(r.get("replicas_desired")),
                             Integer.parseInt(r.get("replicas_min")), Integer.parseInt(r.get("replicas_max")), optionalInt(r.get("cpu_current_pct")),
                             Integer.parseInt(r.get("cpu_target_pct")),
                             r.get("pods").isEmpty() ? List.of() : Arrays.stream(r.get("pods").split(";")).map(Pod::decode).toList(),
                             optionalDouble(r.get("load_rps")), optionalDouble(r.get("latency_p50_ms")), optionalDouble(r.get("latency_p99_ms")),
-                            r.get("events").isEmpty() ? List.of() : List.of(r.get("events").split(" \\| "))));
+                            r.get("events").isEmpty() ? List.of() : List.of(r.get("events").split(" \\| ")),
+                            r.get("decision_reason") == null || r.get("decision_reason").isEmpty() ? null : r.get("decision_reason")));
                 } catch (RuntimeException e) {
                     throw new IOException(file + " line " + line + ": " + e.getMessage(), e);
                 }

@@ -149,6 +149,7 @@
     cpu.classList.toggle("over", s.cpuCurrent !== null && s.cpuCurrent > s.cpuTarget);
     el("now-load").textContent = s.loadRps === null ? "–" : s.loadRps.toFixed(1) + " req/s";
     el("now-p99").textContent = s.p99Ms === null ? "–" : Math.round(s.p99Ms) + " ms";
+    el("now-decision").textContent = s.decisionReason === null ? "–" : s.decisionReason;
   }
 
   function renderPods(s) {
