@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The HPA decision, case by case, against shared/HPA-ALGORITHM.md (section numbers in the names) and
+ * The HPA decision, case by case, against docs/hpa-algorithm.md (its section numbers in the comments) and
  * the Kubernetes HPA documentation. Every case gives a snapshot (SnapshotFixture: 500m requests, a
  * cpu target, pods Ready for an hour, a controller that has run for a while) and the expected result;
  * the arithmetic that gives the expectation is in the case's comment.
@@ -122,6 +122,8 @@ class HpaEngineTest {
         t.add(c("integer percent: 54.93% truncates to 54 and holds", hpa(3, 1, 10, 50).ready("a", "500m", "275m").ready("b", "500m", "275m").ready("c", "500m", "274m"), 3, utilization(54)));
         // 50/30 = 1.6666666666666667; x 3 = 5.0 exactly in IEEE doubles -> 5, not 6
         t.add(c("float order: 50% of a 30% target on 3 pods gives ceil(50/30*3) = 5", hpa(3, 1, 10, 30).readyPods(3, "1", "500m"), 5, proposal(5)));
+        // 90/70 = 1.2857142857142858; x 21 = 27.000000000000004 in doubles -> ceil = 28 (exact arithmetic would give 27)
+        t.add(c("float order: 90% of a 70% target on 21 pods asks for 28", hpa(21, 1, 40, 70).readyPods(21, "1", "900m"), 28, all(proposal(28), utilization(90))));
         t.add(c("--tolerance 0.2: 58% of 50% (ratio 1.16) holds", hpa(3, 1, 10, 50).readyPods(3, "500m", "290m"), flags(0.2), 3, proposal(3)));
         t.add(c("default tolerance: 58% of 50% scales to ceil(3.48) = 4", hpa(3, 1, 10, 50).readyPods(3, "500m", "290m"), 4, proposal(4)));
         t.add(c("tolerance is inclusive: ratio 0.5 with --tolerance 0.5 holds", hpa(3, 1, 10, 50).readyPods(3, "500m", "125m"), flags(0.5), 3, proposal(3)));
@@ -161,6 +163,13 @@ class HpaEngineTest {
             t.add(c("Quantity form " + form + " is 5%: 53% of 50% (1.06) scales to 4", hpa(3, 1, 10, 50).behavior("{scaleUp: {tolerance: " + form + "}}")
                     .readyPods(3, "500m", "265m"), 4, all(proposal(4), d -> assertEquals(50 * (1.0 / 1000), d.tolerances().scaleUp()))));
         }
+        // 59m reads as 59 x (1/1000) = 0.059000000000000004, so the lower bound is 1 - 0.059000000000000004 = 0.941 exactly, while
+        // 1 - 0.059 would be 0.9410000000000001. 20 pods at 4705m of 500m = 941% of a 1000% target: ratio 0.941 is on the bound and holds
+        // (with the literal 0.059 it would scale to ceil(0.941 x 20) = 19)
+        t.add(c("59m is read as the controller reads it: 0.941 sits on the lower bound and holds", hpa(20, 1, 30, 1000)
+                .behavior("{scaleDown: {tolerance: 59m, stabilizationWindowSeconds: 0}}").readyPods(20, "500m", "4705m"), 20,
+                all(proposal(20), utilization(941), d -> assertEquals(59 * (1.0 / 1000), d.tolerances().scaleDown()),
+                        d -> assertNotEquals(0.059, d.tolerances().scaleDown()), d -> assertEquals(0.941, 1.0 - d.tolerances().scaleDown()))));
         // tolerance 0.25 and a target of 40 are exact in binary: 50/40 = 1.25 = 1 + 0.25, on the bound: holds
         t.add(c("a ratio exactly on the upper bound holds (50/40 = 1.25, tolerance 0.25)", hpa(3, 1, 10, 40).behavior("{scaleUp: {tolerance: 0.25}}")
                 .readyPods(3, "500m", "250m"), 3, all(proposal(3), reason("WithinTolerance"))));

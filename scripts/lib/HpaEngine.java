@@ -306,8 +306,6 @@ final class HpaEngine {
         private Decision finish(int current, int desired, boolean rescale, Integer metricReplicas, Memory memory, String error) {
             Integer utilization = metricResults.stream().map(MetricResult::utilization).filter(u -> u != null).findFirst().orElse(null);
             ScaleDecision decision = scaleDecision(current, desired, rescale, metricReplicas != null ? metricReplicas : recommendedWhenBlocked);
-            steps.add("decision (KEP-6107 words): " + decision.reason() + ", outcome " + decision.outcome()
-                    + (decision.constraints().isEmpty() ? "" : ", constraints " + String.join(", ", decision.constraints())));
             return new Decision(current, desired, rescale, utilization, metricReplicas, stabilized, limitedBy, List.copyOf(metricResults),
                     List.copyOf(conditions), List.copyOf(steps), error, tolerances, memory, decision, new Snapshot.History(recommendations, upEvents, downEvents));
         }

@@ -2,7 +2,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 
-// Benchmark of scripts/predict-server.java, side by side with the Python original (../shared/baseline)
+// Benchmark of scripts/predict-server.java, side by side with the Python original (tests/bench/baseline)
 // in the same run: it prints figures, it does not pass or fail. Loopback only; every load is bounded.
 //   ./jbang tests/bench/server-bench.java                 the standard figures (~2 minutes)
 //   ./jbang tests/bench/server-bench.java --soak 10m      plus a soak run, one line per minute
@@ -47,9 +47,8 @@ class ServerBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!onPath("wrk")) { System.err.println("server-bench: wrk not found. Fix: apt-get install -y wrk"); return 2; }
-        boolean baseline = Files.exists(ROOT.resolve("../shared/baseline/seed_server.py"))
-                && new ProcessBuilder(python, "-c", "import fastapi, uvicorn").start().waitFor() == 0;
-        if (!baseline) System.out.println("(no baseline: needs ../shared/baseline and " + python + " with fastapi and uvicorn: apt-get install -y python3-fastapi python3-uvicorn)");
+        boolean baseline = new ProcessBuilder(python, "-c", "import fastapi, uvicorn").start().waitFor() == 0;
+        if (!baseline) System.out.println("(no baseline: needs " + python + " with fastapi and uvicorn: apt-get install -y python3-fastapi python3-uvicorn)");
         System.out.printf("machine: %d CPUs, %s%n", Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"));
         exec(List.of(ROOT.resolve("jbang").toString(), "build", "scripts/predict-server.java"), 300); // a warm JBang cache, as the start-up target says
 
@@ -164,7 +163,7 @@ class ServerBench implements Callable<Integer> {
 
         static Server python(String python, int sleepMs) throws Exception {
             int port = freePort();
-            return new Server(List.of(python, "-m", "uvicorn", "seed_server:app", "--app-dir", ROOT.resolve("../shared/baseline").normalize().toString(),
+            return new Server(List.of(python, "-m", "uvicorn", "tutorial_server:app", "--app-dir", ROOT.resolve("tests/bench/baseline").toString(),
                     "--host", "127.0.0.1", "--port", String.valueOf(port), "--log-level", "warning"), Map.of("SLEEP_MS", String.valueOf(sleepMs)), port, "/predict");
         }
 
