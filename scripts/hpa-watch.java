@@ -265,8 +265,7 @@ class HpaWatch implements Callable<Integer> {
         @Override
         public Integer call() {
             if (tolerance < 0) throw new UserError("--tolerance must not be negative, got " + tolerance);
-            HpaEngine.Flags flags = new HpaEngine.Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization,
-                    HpaEngine.Flags.DEFAULTS.syncPeriod());
+            HpaEngine.Flags flags = new HpaEngine.Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization);
             PrintWriter out = spec.commandLine().getOut();
             if (snapshots.isEmpty()) {
                 explainLive(flags, out);

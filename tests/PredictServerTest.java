@@ -265,8 +265,14 @@ class PredictServerTest {
         Map<String, Double> after = parsePrometheus(server.get("/metrics").body());
         assertEquals(before.getOrDefault(count, 0.0) + 3, after.get(count), 0.0);
         assertTrue(after.get("predict_inference_cpu_seconds_total") - before.get("predict_inference_cpu_seconds_total") >= 3 * 0.020, "3 rows of 20 ms CPU each");
-        assertTrue(after.containsKey("http_server_request_duration_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"}")
-                || server.get("/unknown-route").statusCode() == 404, "unknown routes share one label value");
+        // two different unknown paths land on one series, so a scanner cannot add a series per path
+        String unmatched = "http_server_request_duration_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"}";
+        assertEquals(404, server.get("/unknown-route-" + System.nanoTime()).statusCode());
+        assertEquals(404, server.get("/another/unknown/" + System.nanoTime()).statusCode());
+        Map<String, Double> scanned = parsePrometheus(server.get("/metrics").body());
+        assertEquals(after.getOrDefault(unmatched, 0.0) + 2, scanned.get(unmatched), 0.0, "unknown routes share one label value");
+        assertEquals(after.keySet().stream().filter(k -> k.startsWith("http_server_request_duration_seconds_count")).count() + (after.containsKey(unmatched) ? 0 : 1),
+                scanned.keySet().stream().filter(k -> k.startsWith("http_server_request_duration_seconds_count")).count(), "no new series per path");
     }
 
     // ---- inference cost ----

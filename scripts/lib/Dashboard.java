@@ -42,8 +42,8 @@ import java.util.function.Supplier;
  * gets only what it missed. Event ids are "RUN-SEQ": RUN is new for every Dashboard, so a page that
  * outlived its server (a restarted local mode) is told to start over instead of being sent nothing.
  *
- * <p>An including script must declare the same //FILES lines as this file, with paths relative to
- * itself (JBang honours //FILES in a sourced file only in the TARGET=SOURCE form used here; see docs/dashboard.md).
+ * <p>JBang honours the //FILES lines of this file when a script sources it (in the TARGET=SOURCE form
+ * used here, the source relative to this file), so an including script declares nothing more; see docs/dashboard.md.
  */
 final class Dashboard implements AutoCloseable {
     /** Where the dashboard listens unless told otherwise: this machine only. */
@@ -138,7 +138,6 @@ final class Dashboard implements AutoCloseable {
     /** The address to open in a browser, e.g. http://localhost:8080/ */
     String url() { return url; }
 
-    int port() { return app.port(); }
 
     /** How many pages are connected to the event stream now. */
     int clientCount() { return clients.size(); }
@@ -285,9 +284,8 @@ final class Dashboard implements AutoCloseable {
     private static byte[] resource(String name) {
         try (InputStream in = Dashboard.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("the dashboard's file " + name + " is not on the class path. Fix: a script that has"
-                        + " '//SOURCES lib/Dashboard.java' must also declare '//FILES dashboard/index.html=lib/dashboard/index.html'"
-                        + " (and the same for dashboard.js and dashboard.css), and '//DEPS org.webjars.npm:uplot:1.6.30'.");
+                throw new IllegalStateException("the dashboard's file " + name + " is not on the class path. Fix: build the script with JBang,"
+                        + " which puts the //FILES of scripts/lib/Dashboard.java into the jar (a class path built by hand must add scripts/lib/dashboard/).");
             }
             return in.readAllBytes();
         } catch (IOException e) {

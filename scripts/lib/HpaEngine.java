@@ -44,16 +44,17 @@ import java.util.function.IntBinaryOperator;
 final class HpaEngine {
     private HpaEngine() {}
 
-    /** The kube-controller-manager flags the algorithm reads (section 2.1), with their defaults. */
-    record Flags(double tolerance, Duration cpuInitializationPeriod, Duration initialReadinessDelay,
-                 Duration downscaleStabilization, Duration syncPeriod) {
-        static final Flags DEFAULTS = new Flags(0.1, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofSeconds(15));
-        // syncPeriod is not read by decide(): it is how often a caller (the local mode) should call it.
+    /**
+     * The kube-controller-manager flags the algorithm reads (section 2.1), with their defaults. The sync
+     * period (15 s) is not among them: it is how often a caller asks, not an input of one decision.
+     */
+    record Flags(double tolerance, Duration cpuInitializationPeriod, Duration initialReadinessDelay, Duration downscaleStabilization) {
+        static final Flags DEFAULTS = new Flags(0.1, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMinutes(5));
 
-        Flags withTolerance(double t) { return new Flags(t, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization, syncPeriod); }
-        Flags withCpuInitializationPeriod(Duration d) { return new Flags(tolerance, d, initialReadinessDelay, downscaleStabilization, syncPeriod); }
-        Flags withInitialReadinessDelay(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, d, downscaleStabilization, syncPeriod); }
-        Flags withDownscaleStabilization(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, d, syncPeriod); }
+        Flags withTolerance(double t) { return new Flags(t, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization); }
+        Flags withCpuInitializationPeriod(Duration d) { return new Flags(tolerance, d, initialReadinessDelay, downscaleStabilization); }
+        Flags withInitialReadinessDelay(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, d, downscaleStabilization); }
+        Flags withDownscaleStabilization(Duration d) { return new Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, d); }
     }
 
     /**

@@ -260,7 +260,6 @@ final class LocalAutoscaler {
 
     /** The HPA spec in force (target, min/max, behavior) as JSON, for the dashboard. */
     String settingsJson() { return Snapshot.JSON.writeValueAsString(hpa.getSpec()); }
-    Map<String, Integer> lastCpuPercent() { return lastCpuPercent; }
 
     /** The decision's reason in KEP-6107's words, for the table ("" before the first sync). */
     static String decisionReason(HpaEngine.Decision d) {

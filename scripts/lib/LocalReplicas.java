@@ -173,7 +173,6 @@ final class LocalReplicas implements AutoCloseable {
         return List.copyOf(replicas);
     }
 
-    Path runDir() { return runDir; }
 
     @Override
     public void close() {

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (least outstanding requests first). A replica marked for removal gets no new request at once. A
  * request that cannot reach its replica (refused or reset, e.g. the replica just died) is sent to
  * another one: the model server's routes have no side effects, so a retry cannot do anything twice.
- * Vert.x (the HTTP stack loadgen and fabric8 already bring) does both sides on one event loop: the JDK's
- * HttpClient carried a small fraction of the direct throughput here.
+ * Vert.x (fabric8 already brings it) does both sides on one event loop: the JDK's HttpClient carried a
+ * small fraction of the direct throughput here.
  */
 final class LocalService implements AutoCloseable {
     private static final int ATTEMPTS = 3;
@@ -114,7 +114,6 @@ final class LocalService implements AutoCloseable {
         return best;
     }
 
-    int port() { return server.actualPort(); }
 
     URI uri(String path) { return URI.create("http://127.0.0.1:" + server.actualPort() + path); }
 
