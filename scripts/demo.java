@@ -5,6 +5,7 @@
 //SOURCES lib/Kube.java
 //SOURCES lib/ManifestFiles.java
 //SOURCES lib/GoDuration.java
+//SOURCES lib/KubeFacts.java
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Timeline.java
@@ -29,7 +30,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
@@ -52,7 +52,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +64,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -600,7 +598,7 @@ class Demo implements Callable<Integer> {
                     int left = Kube.request(connection, "list pods in " + ns, () -> client.pods().inNamespace(ns).list().getItems().size());
                     String line = "namespace " + ns + " " + (current.getStatus() == null || current.getStatus().getPhase() == null ? "terminating" : current.getStatus().getPhase())
                             + ", " + left + " pods left";
-                    if (!line.equals(last)) out.println("  [" + GoDuration.format(Duration.between(start, Instant.now())) + "] " + line);
+                    if (!line.equals(last)) out.println("  [" + GoDuration.age(Duration.between(start, Instant.now())) + "] " + line);
                     out.flush();
                     last = line;
                     if (Instant.now().isAfter(deadline)) {
@@ -609,7 +607,7 @@ class Demo implements Callable<Integer> {
                     }
                     sleep(pollInterval);
                 }
-                out.println("Namespace " + ns + " is gone (" + GoDuration.format(Duration.between(start, Instant.now())) + ").");
+                out.println("Namespace " + ns + " is gone (" + GoDuration.age(Duration.between(start, Instant.now())) + ").");
                 out.flush();
                 return OK;
             }
@@ -639,12 +637,12 @@ class Demo implements Callable<Integer> {
                         .map(p -> p.getMetadata().getName() + " " + PodView.state(p)).collect(Collectors.joining(", ", "; pods: ", ""));
                 if (pods.isEmpty()) line = progress(d) + "; no pods yet";
                 if (!line.equals(last)) {
-                    out.println("  [" + GoDuration.format(Duration.between(start, Instant.now())) + "] " + line);
+                    out.println("  [" + GoDuration.age(Duration.between(start, Instant.now())) + "] " + line);
                     out.flush();
                     last = line;
                 }
                 if (complete(d)) {
-                    out.println("Deployment " + ns + "/" + name + " rolled out (" + GoDuration.format(Duration.between(start, Instant.now())) + ").");
+                    out.println("Deployment " + ns + "/" + name + " rolled out (" + GoDuration.age(Duration.between(start, Instant.now())) + ").");
                     out.flush();
                     return;
                 }
@@ -811,10 +809,7 @@ class Demo implements Callable<Integer> {
             return phase;
         }
 
-        static boolean ready(Pod pod) {
-            return pod.getStatus() != null && pod.getStatus().getConditions() != null
-                    && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-        }
+        static boolean ready(Pod pod) { return KubeFacts.ready(pod); }
 
         static int restarts(Pod pod) {
             if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) return 0;
@@ -827,19 +822,15 @@ class Demo implements Callable<Integer> {
         }
 
         static String ago(Instant then, Instant now) {
-            return then == null ? "?" : GoDuration.format(Duration.between(then, now).isNegative() ? Duration.ZERO : Duration.between(then, now));
+            return then == null ? "?" : GoDuration.age(Duration.between(then, now));
         }
 
-        /** "245m (49%)": the pod's CPU usage, and its share of the pod's CPU request when it has one. */
+        /** "249m (49%)": the pod's CPU usage, and its share of the pod's CPU request when it has one (KubeFacts' rules). */
         static String cpu(Pod pod, PodMetrics metrics) {
-            if (metrics == null || metrics.getContainers() == null) return "-";
-            BigDecimal used = metrics.getContainers().stream().map(c -> c.getUsage() == null ? null : c.getUsage().get("cpu"))
-                    .filter(Objects::nonNull).map(Quantity::getAmountInBytes).reduce(BigDecimal.ZERO, BigDecimal::add);
-            BigDecimal requested = pod.getSpec() == null || pod.getSpec().getContainers() == null ? BigDecimal.ZERO : pod.getSpec().getContainers().stream()
-                    .map(c -> c.getResources() == null || c.getResources().getRequests() == null ? null : c.getResources().getRequests().get("cpu"))
-                    .filter(Objects::nonNull).map(Quantity::getAmountInBytes).reduce(BigDecimal.ZERO, BigDecimal::add);
-            long millis = used.movePointRight(3).longValue();
-            return millis + "m" + (requested.signum() == 0 ? "" : " (" + used.movePointRight(2).divide(requested, 0, java.math.RoundingMode.HALF_UP) + "%)");
+            Long used = KubeFacts.cpuUsageMillicores(metrics);
+            if (used == null) return "-";
+            Integer percent = KubeFacts.percentOfRequest(used, KubeFacts.cpuRequestMillicores(pod));
+            return used + "m" + (percent == null ? "" : " (" + percent + "%)");
         }
 
     }

@@ -2,6 +2,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.fabric8:kubernetes-client:8.0.0
+//SOURCES lib/KubeFacts.java
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Kube.java
@@ -551,7 +552,7 @@ class HpaWatch implements Callable<Integer> {
                 java.util.Map<String, Integer> cpu = new java.util.HashMap<>();
                 for (PodMetrics m : metrics) {
                     Pod pod = podsByName.get(m.getMetadata().getName());
-                    Integer percent = pod == null ? null : cpuPercent(pod, m);
+                    Integer percent = pod == null ? null : KubeFacts.cpuPercent(pod, m);
                     if (percent != null) cpu.put(m.getMetadata().getName(), percent);
                 }
                 cpuByPod = cpu;
@@ -559,19 +560,6 @@ class HpaWatch implements Callable<Integer> {
                 cpuByPod = java.util.Map.of(); // shown as "-" per pod; the HPA row's <unknown> tells the rest
             }
             changed();
-        }
-
-        /** The pod's CPU usage in percent of its CPU request, rounded down as the controller does; null without a request. */
-        static Integer cpuPercent(Pod pod, PodMetrics metrics) {
-            java.math.BigDecimal used = java.math.BigDecimal.ZERO, requested = java.math.BigDecimal.ZERO;
-            for (var c : metrics.getContainers()) {
-                if (c.getUsage() != null && c.getUsage().get("cpu") != null) used = used.add(c.getUsage().get("cpu").getNumericalAmount());
-            }
-            for (var c : pod.getSpec() == null ? List.<io.fabric8.kubernetes.api.model.Container>of() : pod.getSpec().getContainers()) {
-                var requests = c.getResources() == null ? null : c.getResources().getRequests();
-                if (requests != null && requests.get("cpu") != null) requested = requested.add(requests.get("cpu").getNumericalAmount());
-            }
-            return requested.signum() == 0 ? null : used.movePointRight(2).divide(requested, 0, java.math.RoundingMode.DOWN).intValue();
         }
 
         /** Called on every change: prints a row and records a sample when what the row shows has changed. */
@@ -591,7 +579,7 @@ class HpaWatch implements Callable<Integer> {
                 String latest = latest(h);
                 String row = String.format("%-10s  %-13s  %-5s  %s", sample.currentReplicas() + " -> " + sample.desiredReplicas(),
                         (sample.cpuCurrent() == null ? "<unknown>" : sample.cpuCurrent() + "%") + "/" + sample.cpuTarget() + "%",
-                        sample.readyPods() + "/" + sample.pods().stream().filter(p -> !p.state().equals("terminated")).count(), latest);
+                        sample.readyPods() + "/" + sample.pods().stream().filter(p -> p.state() != KubeFacts.PodState.terminated).count(), latest);
                 if (cpuByPod != null) {
                     row += sample.pods().stream().map(p -> p.name() + " " + p.state() + " " + (p.cpuPercent() == null ? "-" : p.cpuPercent() + "%"))
                             .collect(java.util.stream.Collectors.joining(", ", "\n" + " ".repeat(10) + "pods: ", ""));
@@ -627,21 +615,11 @@ class HpaWatch implements Callable<Integer> {
             }
             java.util.Map<String, Integer> cpu = cpuByPod == null ? java.util.Map.of() : cpuByPod;
             List<Timeline.Pod> pods = podsByName.values().stream().sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
-                    .map(p -> new Timeline.Pod(p.getMetadata().getName(), state(p), cpu.get(p.getMetadata().getName()))).toList();
+                    .map(p -> new Timeline.Pod(p.getMetadata().getName(), KubeFacts.PodState.of(p), cpu.get(p.getMetadata().getName()))).toList();
             return new Timeline.Sample(now, status == null || status.getCurrentReplicas() == null ? 0 : status.getCurrentReplicas(),
                     status == null || status.getDesiredReplicas() == null ? 0 : status.getDesiredReplicas(),
-                    h.getSpec().getMinReplicas() == null ? 1 : h.getSpec().getMinReplicas(), h.getSpec().getMaxReplicas(),
+                    KubeFacts.minReplicas(h), h.getSpec().getMaxReplicas(),
                     cpuCurrent, cpuTarget == null ? 0 : cpuTarget, pods, null, null, null, List.of(), null); // the cluster does not publish its decision
-        }
-
-        /** A pod in the Timeline's words, shared with the local mode: starting, ready, draining, terminated. */
-        static String state(Pod pod) {
-            if (pod.getMetadata().getDeletionTimestamp() != null) return "draining";
-            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-            if ("Succeeded".equals(phase) || "Failed".equals(phase)) return "terminated";
-            boolean ready = pod.getStatus() != null && pod.getStatus().getConditions() != null
-                    && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-            return ready ? "ready" : "starting";
         }
 
         /**

@@ -1,3 +1,4 @@
+//SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/Dashboard.java
 //SOURCES ../scripts/lib/Timeline.java
 
@@ -102,7 +103,7 @@ class DashboardTest {
             assertEquals(expected.p99Ms(), sample.get("p99Ms").isNull() ? null : sample.get("p99Ms").asDouble());
             assertEquals(expected.pods().size(), sample.get("pods").size());
             assertEquals(expected.events(), JSON.convertValue(sample.get("events"), List.class));
-            if (!expected.pods().isEmpty()) assertEquals(expected.pods().get(0).state(), sample.get("pods").get(0).get("state").asText());
+            if (!expected.pods().isEmpty()) assertEquals(expected.pods().get(0).state().name(), sample.get("pods").get(0).get("state").asText());
         }
         assertTrue(client.awaitComment(Duration.ofSeconds(3)), "an idle stream gets keep-alive comments");
         assertEquals(1, dashboard.clientCount());
@@ -235,7 +236,7 @@ class DashboardTest {
         assertEquals(allEvents.size(), browser.evalInt("document.querySelectorAll('#events li').length"));
         assertTrue(browser.eval("document.querySelector('#events li').textContent").endsWith(allEvents.get(allEvents.size() - 1)), "newest event first");
         for (Timeline.Pod p : last.pods()) {
-            assertEquals(p.state(), browser.eval("document.querySelector('#pods li[aria-label^=\"" + p.name() + ":\"]').dataset.state"));
+            assertEquals(p.state().name(), browser.eval("document.querySelector('#pods li[aria-label^=\"" + p.name() + ":\"]').dataset.state"));
         }
         assertEquals("5", browser.eval("[...document.querySelectorAll('#settings dt')].find(d => d.textContent === 'maxReplicas').nextElementSibling.textContent"));
 
@@ -488,10 +489,10 @@ class DashboardTest {
                 int sum = 0;
                 for (int n = 0; n < readyAtStep.size(); n++) {
                     if (readyAtStep.get(n) > step) {
-                        pods.add(new Timeline.Pod("model-server-" + n, "starting", null));
+                        pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.starting, null));
                     } else {
                         int cpu = (int) Math.round(rps * 25 / ready * (1 + 0.06 * ((n % 3) - 1)));
-                        pods.add(new Timeline.Pod("model-server-" + n, "ready", step == 0 ? null : cpu)); // no metrics yet at the start
+                        pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.ready, step == 0 ? null : cpu)); // no metrics yet at the start
                         sum += cpu;
                     }
                 }

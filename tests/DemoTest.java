@@ -33,8 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** demo.java against the fabric8 mock server: a fresh CRUD server per test (the mock server's expectation mode for server-side apply). */
 @EnableKubernetesMockClient(crud = true, https = false)
 class DemoTest {
-    static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-    static { MOCK_LOG.setLevel(java.util.logging.Level.WARNING); }
+    static { MockCluster.quiet(); }
 
     static final String NS = "ml-demo";
     static final String FIXTURES = Project.path("tests/fixtures/manifests").toString();
@@ -44,10 +43,8 @@ class DemoTest {
 
     @TempDir Path tmp;
 
-    record Run(int exitCode, String out, String err) {}
-
     /** Runs demo with ARGS plus the kubeconfig of this test's mock server, the fixture manifests where they apply, and quick polling. */
-    Run demo(String... args) throws Exception {
+    CliRun demo(String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--kubeconfig", MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()).toString()));
         String command = String.join(" ", args);
@@ -57,22 +54,9 @@ class DemoTest {
         return run(all.toArray(String[]::new));
     }
 
-    static Run run(String... args) {
-        CommandLine cli = Demo.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
+    static CliRun run(String... args) { return CliRun.of(Demo.commandLine(), args); }
 
-    static void assertOneLineError(Run r, int exitCode, String fragment) {
-        assertEquals(exitCode, r.exitCode(), r.toString());
-        assertTrue(r.err().startsWith("demo: "), r.toString());
-        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
-        assertTrue(r.err().contains(fragment), r.err());
-        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), "no stack trace: " + r.err());
-    }
+    static void assertOneLineError(CliRun r, int exitCode, String fragment) { r.assertOneLineError("demo", exitCode, fragment); }
 
     void createLabelledNamespace() {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS)
@@ -85,7 +69,7 @@ class DemoTest {
     void upCreatesEveryObjectWaitsForTheRolloutAndIsIdempotent() throws Exception {
         Thread controller = MockCluster.rolloutController(client, NS, "model-server");
         try {
-            Run first = demo("up", "--timeout", "30s");
+            CliRun first = demo("up", "--timeout", "30s");
             assertEquals(0, first.exitCode(), first.toString());
             for (String applied : List.of("Namespace ml-demo created", "ConfigMap ml-demo/model-server-files created", "Deployment ml-demo/model-server created",
                     "Service ml-demo/model-server created", "HorizontalPodAutoscaler ml-demo/model-server-hpa created")) {
@@ -112,7 +96,7 @@ class DemoTest {
                     hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization()));
             assertEquals("model-server", hpa.getSpec().getScaleTargetRef().getName());
 
-            Run second = demo("up", "--timeout", "30s");
+            CliRun second = demo("up", "--timeout", "30s");
             assertEquals(0, second.exitCode(), second.toString());
             assertTrue(second.out().contains("Deployment ml-demo/model-server replaced"), second.out());
             assertEquals(1, client.namespaces().list().getItems().size());
@@ -133,7 +117,7 @@ class DemoTest {
     @Test
     void upWarnsWhenTheClusterIsOlderThanTheModelledController() throws Exception {
         server.setVersionInfo(version("1", "34+", "v1.34.2-eks-1"));
-        Run old = demo("up", "--dry-run");
+        CliRun old = demo("up", "--dry-run");
         assertEquals(0, old.exitCode(), old.toString());
         assertEquals(1, old.err().strip().lines().count(), "one line: " + old.err());
         assertTrue(old.err().startsWith("warning: the cluster runs Kubernetes v1.34.2-eks-1, older than 1.35: the API server drops spec.behavior.*.tolerance silently"
@@ -148,7 +132,7 @@ class DemoTest {
         for (String f : List.of("namespace.yaml", "model-server.yaml", "load-test.yaml")) java.nio.file.Files.copy(Path.of(FIXTURES, f), dir.resolve(f));
         java.nio.file.Files.writeString(dir.resolve("hpa.yaml"), java.nio.file.Files.readString(Path.of(FIXTURES, "hpa.yaml"))
                 .replace("spec:\n", "spec:\n  behavior: {scaleDown: {tolerance: 50m}}\n"));
-        Run r = run("up", "--dry-run", "--kubeconfig", MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()).toString(), "--manifests", dir.toString());
+        CliRun r = run("up", "--dry-run", "--kubeconfig", MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()).toString(), "--manifests", dir.toString());
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.err().contains("v1.32.0, older than 1.35: spec.behavior.*.tolerance does not exist before 1.33 (the HPA here sets one)"), r.err());
     }
@@ -156,14 +140,14 @@ class DemoTest {
     @Test
     void upIsQuietOnA135Cluster() throws Exception {
         server.setVersionInfo(version("1", "35", "v1.35.0"));
-        Run r = demo("up", "--dry-run");
+        CliRun r = demo("up", "--dry-run");
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals("", r.err());
     }
 
     @Test
     void upDryRunChangesNothingAndNamespaceMovesTheObjects() throws Exception {
-        Run dry = demo("up", "--dry-run", "--namespace", "team-a");
+        CliRun dry = demo("up", "--dry-run", "--namespace", "team-a");
         assertEquals(0, dry.exitCode(), dry.toString());
         assertTrue(dry.out().contains("Namespace team-a would be created (dry run)"), dry.out());
         assertTrue(dry.out().contains("HorizontalPodAutoscaler team-a/model-server-hpa would be created"), dry.out());
@@ -177,7 +161,7 @@ class DemoTest {
                 .andReturn(404, new StatusBuilder().withCode(404).withReason("NotFound").withMessage("the server could not find the requested resource").build()).always();
         Thread controller = MockCluster.rolloutController(client, NS, "model-server");
         try {
-            Run r = demo("up", "--timeout", "30s");
+            CliRun r = demo("up", "--timeout", "30s");
             assertEquals(0, r.exitCode(), "the demo is deployed; the metrics API is a warning: " + r);
             assertTrue(r.err().startsWith("warning: the resource metrics API (metrics.k8s.io) is not served by this cluster: metrics-server is not installed."), r.err());
             for (String fix : List.of("TARGETS <unknown>/50%", "--kubelet-insecure-tls", "minikube addons enable metrics-server", "k3d:", "kubectl top pods -n ml-demo")) {
@@ -201,7 +185,7 @@ class DemoTest {
 
     @Test
     void aRolloutThatNeverCompletesTimesOutWithExitCode5() throws Exception {
-        Run r = demo("up", "--timeout", "1s");
+        CliRun r = demo("up", "--timeout", "1s");
         assertOneLineError(r, Demo.TIMED_OUT, "Deployment ml-demo/model-server not rolled out after 1s (0/1 updated, 0/1 available; no pods yet)");
     }
 
@@ -240,7 +224,7 @@ class DemoTest {
     @Test
     void theCrudMockRefusesServerSideApplySoTheDefaultStrategyIsServerSide() throws Exception {
         // documents why tests pass --apply-strategy create-or-replace: the default really sends server-side apply
-        Run r = run("up", "--kubeconfig", MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()).toString(), "--manifests", FIXTURES);
+        CliRun r = run("up", "--kubeconfig", MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()).toString(), "--manifests", FIXTURES);
         assertOneLineError(r, Demo.FAILED, "cannot apply Namespace ml-demo (server-side apply) at " + client.getConfiguration().getMasterUrl());
         assertOneLineError(run("up", "--apply-strategy", "client-side"), Demo.USAGE, "'client-side' is not an apply strategy (server-side, create-or-replace)");
     }
@@ -250,14 +234,14 @@ class DemoTest {
     @Test
     void downDeletesTheProjectsNamespaceWaitsAndIsIdempotent() throws Exception {
         createLabelledNamespace();
-        Run dry = demo("down", "--dry-run");
+        CliRun dry = demo("down", "--dry-run");
         assertEquals(0, dry.exitCode(), dry.toString());
         assertNotNull(client.namespaces().withName(NS).get(), "a dry run deletes nothing");
-        Run r = demo("down");
+        CliRun r = demo("down");
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.out().contains("Namespace ml-demo is gone"), r.out());
         assertNull(client.namespaces().withName(NS).get());
-        Run again = demo("down");
+        CliRun again = demo("down");
         assertEquals(0, again.exitCode(), again.toString());
         assertTrue(again.out().contains("Namespace ml-demo does not exist"), again.out());
     }
@@ -275,7 +259,7 @@ class DemoTest {
     void loadStartCreatesThePodAndConfigMapReplacesAFinishedPodAndStopDeletesThem() throws Exception {
         assertOneLineError(demo("load", "start"), Demo.FAILED, "namespace ml-demo does not exist at");
         createLabelledNamespace();
-        Run start = demo("load", "start");
+        CliRun start = demo("load", "start");
         assertEquals(0, start.exitCode(), start.toString());
         assertTrue(start.out().contains("Pod ml-demo/load-test created"), start.out());
         assertNotNull(client.configMaps().inNamespace(NS).withName("load-test-files").get());
@@ -284,18 +268,18 @@ class DemoTest {
 
         first.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Succeeded").build());
         client.pods().inNamespace(NS).resource(first).updateStatus();
-        Run restart = demo("load", "start");
+        CliRun restart = demo("load", "start");
         assertEquals(0, restart.exitCode(), restart.toString());
         assertTrue(restart.out().contains("finished earlier (Succeeded); deleting it to start a new one"), restart.out());
         Pod second = client.pods().inNamespace(NS).withName("load-test").get();
         assertNotEquals(first.getMetadata().getUid(), second.getMetadata().getUid(), "a new Pod");
 
-        Run stop = demo("load", "stop");
+        CliRun stop = demo("load", "stop");
         assertEquals(0, stop.exitCode(), stop.toString());
         assertTrue(stop.out().contains("Pod ml-demo/load-test deleted") && stop.out().contains("ConfigMap ml-demo/load-test-files deleted"), stop.out());
         assertNull(client.pods().inNamespace(NS).withName("load-test").get());
         assertNull(client.configMaps().inNamespace(NS).withName("load-test-files").get());
-        Run again = demo("load", "stop");
+        CliRun again = demo("load", "stop");
         assertEquals(0, again.exitCode(), again.toString());
         assertTrue(again.out().contains("No load is running in namespace ml-demo: nothing to stop."), again.out());
     }
@@ -305,7 +289,7 @@ class DemoTest {
         createLabelledNamespace();
         client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("load-test").endMetadata().build()).create();
         server.expect().get().withPath("/api/v1/namespaces/ml-demo/pods/load-test/log?pretty=false").andReturn(200, "rps=120 p99=85ms\n").always();
-        Run r = demo("load", "logs", "--no-follow");
+        CliRun r = demo("load", "logs", "--no-follow");
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals("rps=120 p99=85ms\n", r.out());
     }
@@ -318,7 +302,7 @@ class DemoTest {
         Deployment deployment = (Deployment) Demo.ManifestFile.read(Path.of(FIXTURES, "model-server.yaml")).get(1);
         client.pods().inNamespace(NS).resource(MockCluster.pod(deployment, "model-server-5d8f7-x1", true)).create();
         client.resource(new PodMetricsBuilder().withNewMetadata().withName("model-server-5d8f7-x1").withNamespace(NS).endMetadata()
-                .addNewContainer().withName("model-server").addToUsage("cpu", new Quantity("400m")).endContainer().build()).create();
+                .addNewContainer().withName("model-server").addToUsage("cpu", new Quantity(ViewConsistencyTest.USAGE)).endContainer().build()).create();
         HorizontalPodAutoscaler hpa = (HorizontalPodAutoscaler) Demo.ManifestFile.read(Path.of(FIXTURES, "hpa.yaml")).get(0);
         hpa = client.resource(hpa).create();
         hpa.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatusBuilder().withCurrentReplicas(1).withDesiredReplicas(2)
@@ -330,9 +314,10 @@ class DemoTest {
                 .withType("Normal").withReason("SuccessfulRescale").withMessage("New size: 2; reason: cpu resource utilization (percentage of request) above target")
                 .withNewInvolvedObject().withKind("HorizontalPodAutoscaler").withName("model-server-hpa").endInvolvedObject()
                 .withLastTimestamp(java.time.Instant.now().minusSeconds(30).toString()).build()).create();
-        Run r = demo("status");
+        CliRun r = demo("status");
         assertEquals(0, r.exitCode(), r.toString());
-        assertTrue(r.out().matches("(?s).*model-server-5d8f7-x1\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+400m \\(80%\\).*"), r.out());
+        // KubeFacts' rule, as in every view: 248600u is 249m (rounded up), 249 x 100 / 500 = 49% (truncated; half-up would say 50%)
+        assertTrue(r.out().matches("(?s).*model-server-5d8f7-x1\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+249m \\(" + ViewConsistencyTest.PERCENT + "%\\).*"), r.out());
         assertTrue(r.out().contains("HPA model-server-hpa -> Deployment/model-server: CPU 80%/50%, replicas 1 (desired 2, min 1, max 5)"), r.out());
         assertTrue(r.out().contains("SucceededRescale"), r.out());
         assertTrue(r.out().matches("(?s).*EVENTS \\(latest 1\\)\\s+3\\ds\\s+Normal\\s+SuccessfulRescale\\s+HorizontalPodAutoscaler/model-server-hpa\\s+New size: 2.*"), r.out());
@@ -350,7 +335,7 @@ class DemoTest {
     void noReachableClusterIsExitCode3AndNamesTheKubeconfigAndContext() throws Exception {
         int port = Project.freePort();
         Path config = MockCluster.kubeconfig(tmp, "https://127.0.0.1:" + port + "/");
-        Run r = run("status", "--kubeconfig", config.toString());
+        CliRun r = run("status", "--kubeconfig", config.toString());
         assertOneLineError(r, Demo.NO_CLUSTER, "no cluster reachable at https://127.0.0.1:" + port);
         assertTrue(r.err().contains("kubeconfig " + config) && r.err().contains("context mock"), r.err());
         assertOneLineError(run("down", "--kubeconfig", config.toString(), "--context", "prod"), Demo.NO_CLUSTER, "context 'prod' is not in kubeconfig " + config);
@@ -377,13 +362,13 @@ class DemoTest {
 
     @Test
     void helpAndVersion() {
-        Run help = run("up", "--help");
+        CliRun help = run("up", "--help");
         assertEquals(0, help.exitCode());
         for (String text : List.of("--context", "--namespace", "--kubeconfig", "--dry-run", "--manifests", "--apply-strategy", "--timeout", "Exit status:")) {
             assertTrue(help.out().contains(text), text + " in " + help.out());
         }
         assertFalse(help.out().contains("--poll-interval"), "internal option stays hidden");
-        Run version = run("--version");
+        CliRun version = run("--version");
         assertEquals(0, version.exitCode());
         assertEquals(Demo.VERSION, version.out().strip());
     }

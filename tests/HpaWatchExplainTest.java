@@ -27,9 +27,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** hpa-watch explain end to end, in process through picocli: snapshots, errors, and the live path against the fabric8 mock server. */
 @EnableKubernetesMockClient(crud = true, https = false)
 class HpaWatchExplainTest {
-    // the mock server logs every request at INFO; kept in a field so the setting is not garbage-collected
-    static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-    static { MOCK_LOG.setLevel(java.util.logging.Level.WARNING); }
+    static { MockCluster.quiet(); }
 
     // static: one mock server for the class (started once, seeded once in cluster())
     static KubernetesMockServer server;
@@ -37,37 +35,23 @@ class HpaWatchExplainTest {
 
     @TempDir Path tmp;
 
-    record Run(int exitCode, String out, String err) {}
-
-    static Run runWithInput(String stdin, String... args) {
+    static CliRun runWithInput(String stdin, String... args) {
         CommandLine cli = HpaWatch.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        if (stdin != null) {
-            ((HpaWatch.Explain) cli.getSubcommands().get("explain").getCommand()).stdin = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        if (stdin != null) ((HpaWatch.Explain) cli.getSubcommands().get("explain").getCommand()).stdin = CliRun.stdin(stdin);
+        return CliRun.of(cli, args);
     }
 
-    static Run run(String... args) { return runWithInput(null, args); }
+    static CliRun run(String... args) { return runWithInput(null, args); }
 
     static JsonNode json(String line) { return Snapshot.JSON.readTree(line); }
 
-    static void assertOneLineError(Run r, String fragment) {
-        assertNotEquals(0, r.exitCode(), r.toString());
-        assertTrue(r.err().startsWith("hpa-watch: "), r.toString());
-        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
-        assertTrue(r.err().contains(fragment), r.err());
-        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), "no stack trace: " + r.err());
-    }
+    static void assertOneLineError(CliRun r, String fragment) { r.assertOneLineError("hpa-watch", -1, fragment); }
 
     // ------------------------------------------------------------------------------------ snapshots
 
     @Test
     void explainsTheDocumentedScaleUpStepByStep() {
-        Run r = run("explain", "--snapshot", Project.path("docs/examples/scale-up.yaml").toString());
+        CliRun r = run("explain", "--snapshot", Project.path("docs/examples/scale-up.yaml").toString());
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.out().contains("cpu utilization over the 3 ready pod(s): 1350m x 100 / 1500m requested = 90% (integer); ratio 90/50 = 1.8"), r.out());
         assertTrue(r.out().contains("result: 3 -> 6 replicas (rescale)"), r.out());
@@ -82,7 +66,7 @@ class HpaWatchExplainTest {
         Files.writeString(folder.resolve("002-down.yaml"), down.toYaml());
         Files.writeString(folder.resolve("001-up.json"), up.toJson());
         Files.writeString(folder.resolve("notes.txt"), "not a snapshot");
-        Run r = run("explain", "--json", "--snapshot", folder.toString());
+        CliRun r = run("explain", "--json", "--snapshot", folder.toString());
         assertEquals(0, r.exitCode(), r.toString());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals(2, lines.size(), r.toString());
@@ -97,7 +81,7 @@ class HpaWatchExplainTest {
     @Test
     void repeatedSnapshotsAndStdinKeepTheirOrder() {
         Snapshot held = SnapshotFixture.hpa(3, 1, 10, 50).fresh().readyPods(3, "500m", "100m").build();
-        Run r = runWithInput(held.toYaml(), "explain", "--json", "--snapshot", Project.path("docs/examples/scale-up.yaml").toString(), "--snapshot", "-");
+        CliRun r = runWithInput(held.toYaml(), "explain", "--json", "--snapshot", Project.path("docs/examples/scale-up.yaml").toString(), "--snapshot", "-");
         assertEquals(0, r.exitCode(), r.toString());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals(List.of(6, 3), lines.stream().map(l -> json(l).get("desiredReplicas").asInt()).toList());
@@ -143,13 +127,13 @@ class HpaWatchExplainTest {
 
     @Test
     void helpAndVersion() {
-        Run help = run("explain", "--help");
+        CliRun help = run("explain", "--help");
         assertEquals(0, help.exitCode());
         for (String option : List.of("--snapshot", "--json", "--tolerance", "--cpu-initialization-period", "--initial-readiness-delay",
                 "--downscale-stabilization", "--namespace", "--name", "--context")) {
             assertTrue(help.out().contains(option), option + " in " + help.out());
         }
-        Run version = run("--version");
+        CliRun version = run("--version");
         assertEquals(0, version.exitCode());
         assertTrue(version.out().startsWith("hpa-watch "), version.out());
     }
@@ -185,7 +169,7 @@ class HpaWatchExplainTest {
     @Test
     void liveExplainsTheCurrentDecisionAndSaysTheHistoryIsNotVisible() throws Exception {
         Path saved = tmp.resolve("live.yaml");
-        Run r = run("explain", "--kubeconfig", kubeconfig().toString(), "--save-snapshot", saved.toString());
+        CliRun r = run("explain", "--kubeconfig", kubeconfig().toString(), "--save-snapshot", saved.toString());
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.out().contains("history (its past recommendations and scale events) is not visible from outside"), r.out());
         assertTrue(r.out().contains("result: 3 -> 6 replicas"), r.out());
@@ -197,7 +181,7 @@ class HpaWatchExplainTest {
 
     @Test
     void liveJsonAndAMissingHpa() throws Exception {
-        Run r = run("explain", "--json", "--kubeconfig", kubeconfig().toString(), "--context", "mock");
+        CliRun r = run("explain", "--json", "--kubeconfig", kubeconfig().toString(), "--context", "mock");
         assertEquals(0, r.exitCode(), r.toString());
         JsonNode result = json(r.out().strip());
         assertEquals(6, result.get("desiredReplicas").asInt());
@@ -227,7 +211,7 @@ class HpaWatchExplainTest {
         int port = Project.freePort();
         Path config = Files.writeString(tmp.resolve("unreachable"),
                 Files.readString(kubeconfig()).replace(client.getConfiguration().getMasterUrl(), "https://127.0.0.1:" + port + "/"));
-        Run r = run("explain", "--kubeconfig", config.toString());
+        CliRun r = run("explain", "--kubeconfig", config.toString());
         assertOneLineError(r, "no cluster reachable at https://127.0.0.1:" + port);
         assertTrue(r.err().contains("kubeconfig " + config) && r.err().contains("context mock"), r.err());
         assertOneLineError(run("explain", "--kubeconfig", tmp.resolve("missing-config").toString()), "missing-config: no such file");

@@ -32,8 +32,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** hpa-watch's live view against the fabric8 mock server: the test plays the HPA controller by updating the HPA's status. */
 @EnableKubernetesMockClient(crud = true, https = false)
 class HpaWatchTest {
-    static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-    static { MOCK_LOG.setLevel(java.util.logging.Level.WARNING); }
+    static { MockCluster.quiet(); }
 
     static final String NS = "ml-demo";
 
@@ -157,10 +156,10 @@ class HpaWatchTest {
         setStatus(status(1, 1, null).addNewCondition().withType("ScalingActive").withStatus("False").withReason("FailedGetResourceMetric")
                 .withMessage("the HPA was unable to compute the replica count: failed to get cpu utilization").endCondition().build());
         client.resource(new PodMetricsBuilder().withNewMetadata().withName("model-server-a").withNamespace(NS).addToLabels("app.kubernetes.io/name", "model-server").endMetadata()
-                .addNewContainer().withName("model-server").addToUsage("cpu", new Quantity("400m")).endContainer().build()).create();
+                .addNewContainer().withName("model-server").addToUsage("cpu", new Quantity(ViewConsistencyTest.USAGE)).endContainer().build()).create();
         Watch w = watch("--pods", "--pods-interval", "200ms");
         w.waitForOutput("<unknown>/50%  1/1    ScalingActive=False FailedGetResourceMetric: the HPA was unable to compute the replica count");
-        w.waitForOutput("pods: model-server-a ready 80%");
+        w.waitForOutput("pods: model-server-a ready " + ViewConsistencyTest.PERCENT + "%"); // KubeFacts' rule, as in every view
         w.command().stop.countDown();
         assertEquals(0, w.exit().get(10, TimeUnit.SECONDS), w.out() + "" + w.err());
     }

@@ -263,25 +263,25 @@ class LoadgenTest {
     @Test
     void thresholdsSetTheExitCode() throws Exception {
         LoopbackServer slow = server(4, hit -> 20, hit -> 200);
-        Cli failed = cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5ms");
-        assertEquals(1, failed.code, failed.out);
-        assertTrue(failed.out.contains("FAILED: p99"), failed.out);
-        assertEquals(0, cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5s", "--max-error-rate", "0").code);
+        CliRun failed = cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5ms");
+        assertEquals(1, failed.exitCode(), failed.out());
+        assertTrue(failed.out().contains("FAILED: p99"), failed.out());
+        assertEquals(0, cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5s", "--max-error-rate", "0").exitCode());
 
         LoopbackServer broken = server(2, hit -> 0, hit -> hit % 2 == 0 ? 500 : 200);
-        Cli errors = cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "10%");
-        assertEquals(1, errors.code, errors.out);
-        assertTrue(errors.out.contains("error rate 50.00% is above --max-error-rate 10.00%"), errors.out);
-        assertEquals(0, cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "0.5").code);
+        CliRun errors = cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "10%");
+        assertEquals(1, errors.exitCode(), errors.out());
+        assertTrue(errors.out().contains("error rate 50.00% is above --max-error-rate 10.00%"), errors.out());
+        assertEquals(0, cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "0.5").exitCode());
     }
 
     @Test
     void jsonAndCsvFilesHoldTheSummaryAndOneRowPerSecond(@TempDir Path dir) throws Exception {
         LoopbackServer server = server(4, hit -> 5, hit -> hit % 4 == 0 ? 503 : 200);
         Path json = dir.resolve("run.json"), csv = dir.resolve("run.csv");
-        Cli run = cli(server.url().toString(), "-c", "2", "-d", "1500ms", "--json", json.toString(), "--csv", csv.toString());
-        assertEquals(0, run.code, run.out + run.err);
-        assertTrue(run.err.lines().filter(l -> l.startsWith("loadgen ")).count() >= 1, "plain progress lines when not a terminal: " + run.err);
+        CliRun run = cli(server.url().toString(), "-c", "2", "-d", "1500ms", "--json", json.toString(), "--csv", csv.toString());
+        assertEquals(0, run.exitCode(), run.out() + run.err());
+        assertTrue(run.err().lines().filter(l -> l.startsWith("loadgen ")).count() >= 1, "plain progress lines when not a terminal: " + run.err());
 
         JsonNode summary = new ObjectMapper().readTree(json.toFile());
         long sent = summary.get("sent").asLong();
@@ -302,12 +302,12 @@ class LoadgenTest {
 
     @Test
     void helpVersionAndUsageMistakes() throws Exception {
-        Cli help = cli("--help");
-        assertEquals(0, help.code);
-        for (String text : List.of("--rate", "--stages", "--max-p99", "Exit codes:", "130")) assertTrue(help.out.contains(text), text);
-        Cli version = cli("--version");
-        assertEquals(0, version.code);
-        assertEquals("loadgen " + Loadgen.VERSION, version.out.strip());
+        CliRun help = cli("--help");
+        assertEquals(0, help.exitCode());
+        for (String text : List.of("--rate", "--stages", "--max-p99", "Exit codes:", "130")) assertTrue(help.out().contains(text), text);
+        CliRun version = cli("--version");
+        assertEquals(0, version.exitCode());
+        assertEquals("loadgen " + Loadgen.VERSION, version.out().strip());
 
         String[][] mistakes = {
                 {"--rate", "--rate", "abc"}, {"--duration", "-d", "10x"}, {"-c and --rate", "-c", "2", "--rate", "5"},
@@ -318,16 +318,16 @@ class LoadgenTest {
                 {"URL", "ftp://example/"}, {"https", "https://127.0.0.1:8443/predict"}, {"-H", "-H", "Bad Name: x"}, {"-d and --stages", "-c", "1", "--stages", "1s:2", "-d", "5s"},
                 {"--max-in-flight", "--rate", "5", "--max-in-flight", "0"}, {"--connections", "--rate", "5", "--connections", "0"}, {"--threads", "-c", "1", "--threads", "99"}, {"--body and --body-file", "-b", "{}", "--body-file", "x"}};
         LoopbackServer server = server(1, hit -> 0, hit -> 200);
-        assertEquals(0, cli(server.url().toString(), "-n", "1", "-q", "-b", "not json", "-H", "content-type: text/plain").code,
+        assertEquals(0, cli(server.url().toString(), "-n", "1", "-q", "-b", "not json", "-H", "content-type: text/plain").exitCode(),
                 "a body that is not JSON is fine with another Content-Type, in any letter case");
         for (String[] m : mistakes) {
             String[] args = java.util.Arrays.copyOfRange(m, 1, m.length);
-            Cli c = cli(args);
-            assertEquals(2, c.code, String.join(" ", args) + " -> " + c.err);
-            assertEquals(1, c.err.strip().lines().count(), "one line: " + c.err);
-            assertTrue(c.err.startsWith("loadgen: ") && c.err.contains(m[0]) && c.err.contains("Fix:"), String.join(" ", args) + " -> " + c.err);
-            assertFalse(c.err.contains("Exception") || c.err.contains("\tat "), c.err);
-            assertEquals("", c.out, "no run for " + String.join(" ", args));
+            CliRun c = cli(args);
+            assertEquals(2, c.exitCode(), String.join(" ", args) + " -> " + c.err());
+            assertEquals(1, c.err().strip().lines().count(), "one line: " + c.err());
+            assertTrue(c.err().startsWith("loadgen: ") && c.err().contains(m[0]) && c.err().contains("Fix:"), String.join(" ", args) + " -> " + c.err());
+            assertFalse(c.err().contains("Exception") || c.err().contains("\tat "), c.err());
+            assertEquals("", c.out(), "no run for " + String.join(" ", args));
         }
     }
 
@@ -396,8 +396,8 @@ class LoadgenTest {
     void noKeepAliveOpensAConnectionPerRequest() throws Exception {
         // counted at accept(): client ports alone can repeat, as Linux reuses loopback ports (tcp_tw_reuse)
         RawServer server = raw(head -> RawServer.answer(200, "{}"));
-        Cli run = cli(server.url().toString(), "-n", "5", "-q", "--no-keep-alive");
-        assertEquals(0, run.code, run.err);
+        CliRun run = cli(server.url().toString(), "-n", "5", "-q", "--no-keep-alive");
+        assertEquals(0, run.exitCode(), run.err());
         assertEquals(5, server.connections.get(), "five connections");
         assertTrue(server.heads.stream().allMatch(h -> h.contains("\r\nConnection: close\r\n")), "each asks to close: " + server.heads);
 
@@ -524,8 +524,8 @@ class LoadgenTest {
     void theRequestCarriesMethodTargetHeadersAndBody() throws Exception {
         RawServer server = raw(head -> RawServer.answer(200, "{}"));
         URI url = URI.create(server.url() + "?explain=1");
-        Cli run = cli(url.toString(), "-n", "2", "-q", "-b", "{\"features\": [1, 2]}", "-H", "X-Request-Id: 42");
-        assertEquals(0, run.code, run.err);
+        CliRun run = cli(url.toString(), "-n", "2", "-q", "-b", "{\"features\": [1, 2]}", "-H", "X-Request-Id: 42");
+        assertEquals(0, run.exitCode(), run.err());
         assertEquals(2, server.heads.size());
         String head = server.heads.get(0);
         assertTrue(head.startsWith("POST /predict?explain=1 HTTP/1.1\r\n"), head);
@@ -558,12 +558,8 @@ class LoadgenTest {
 
     // ------------------------------------------------------------------------------- test kit
 
-    record Cli(int code, String out, String err) {}
-
-    private static Cli cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int code = new Loadgen(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false).execute(args);
-        return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun cli(String... args) {
+        return CliRun.ofStreams((out, err) -> new Loadgen(out, err, false).execute(args));
     }
 
     private RawServer raw(java.util.function.Function<String, RawServer.Answer> answer) throws IOException {

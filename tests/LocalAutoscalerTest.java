@@ -1,3 +1,4 @@
+//SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/LocalAutoscaler.java
 //SOURCES ../scripts/lib/Snapshot.java
 //SOURCES ../scripts/lib/HpaEngine.java
@@ -31,7 +32,7 @@ class LocalAutoscalerTest {
     }
 
     static LocalAutoscaler.PodView ready(String name, long milli) {
-        return new LocalAutoscaler.PodView(name, LocalReplicas.State.ready, NOW.minusSeconds(600), NOW.minusSeconds(590), milli, Duration.ofSeconds(15));
+        return new LocalAutoscaler.PodView(name, KubeFacts.PodState.ready, NOW.minusSeconds(600), NOW.minusSeconds(590), milli, Duration.ofSeconds(15));
     }
 
     @Test
@@ -47,8 +48,8 @@ class LocalAutoscalerTest {
 
     @Test
     void aStartingReplicaIsNotReadyAndADrainingOneIsIgnored() {
-        var starting = new LocalAutoscaler.PodView("model-server-1", LocalReplicas.State.starting, NOW.minusSeconds(2), null, null, null);
-        var draining = new LocalAutoscaler.PodView("model-server-2", LocalReplicas.State.draining, NOW.minusSeconds(900), NOW.minusSeconds(890), 5L, Duration.ofSeconds(15));
+        var starting = new LocalAutoscaler.PodView("model-server-1", KubeFacts.PodState.starting, NOW.minusSeconds(2), null, null, null);
+        var draining = new LocalAutoscaler.PodView("model-server-2", KubeFacts.PodState.draining, NOW.minusSeconds(900), NOW.minusSeconds(890), 5L, Duration.ofSeconds(15));
         Snapshot s = LocalAutoscaler.snapshot(NOW, hpa(), 2, REQUEST, List.of(ready("model-server-0", 60), starting, draining), null);
         assertEquals("False", s.pods().get(1).getStatus().getConditions().get(0).getStatus());
         assertNotNull(s.pods().get(2).getMetadata().getDeletionTimestamp());

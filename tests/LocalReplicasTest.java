@@ -1,3 +1,4 @@
+//SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/LocalReplicas.java
 //SOURCES ../scripts/lib/LocalService.java
 
@@ -39,7 +40,7 @@ class LocalReplicasTest {
 
     static LocalReplicas.Replica awaitReady(LocalReplicas.Replica r) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (r.state != LocalReplicas.State.ready) {
+        while (r.state != KubeFacts.PodState.ready) {
             assertTrue(System.nanoTime() < deadline, r + " not ready in 60 s: " + Files.readString(r.log));
             Thread.sleep(50);
         }
@@ -106,7 +107,7 @@ class LocalReplicasTest {
             assertEquals(List.of(), all.stream().filter(s -> s != 200).toList(), "every request answered 200");
             assertEquals(0, service.failed.get());
             assertEquals(all.size(), service.answered.get());
-            assertEquals(LocalReplicas.State.terminated, a.state);
+            assertEquals(KubeFacts.PodState.terminated, a.state);
             assertEquals(List.of(c.name), replicas.list().stream().map(r -> r.name).toList());
         }
     }

@@ -1,3 +1,4 @@
+//SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/Timeline.java
 
 import org.junit.jupiter.api.Test;
@@ -19,11 +20,11 @@ class TimelineTest {
     static Timeline scaleUpAndDown() {
         Timeline t = new Timeline();
         Instant t0 = Instant.parse("2026-11-28T10:00:00Z");
-        t.add(new Timeline.Sample(t0, 1, 1, 1, 5, null, 50, List.of(new Timeline.Pod("model-server-0", "starting", null)), null, null, null, List.of(), null));
-        t.add(new Timeline.Sample(t0.plusSeconds(15), 1, 3, 1, 5, 142, 50, List.of(new Timeline.Pod("model-server-0", "ready", 142)), 19.5, 420.0, 840.0,
+        t.add(new Timeline.Sample(t0, 1, 1, 1, 5, null, 50, List.of(new Timeline.Pod("model-server-0", KubeFacts.PodState.starting, null)), null, null, null, List.of(), null));
+        t.add(new Timeline.Sample(t0.plusSeconds(15), 1, 3, 1, 5, 142, 50, List.of(new Timeline.Pod("model-server-0", KubeFacts.PodState.ready, 142)), 19.5, 420.0, 840.0,
                 List.of("New size: 3; reason: cpu resource utilization (percentage of request) above target"), "MetricRecommendation"));
-        t.add(new Timeline.Sample(t0.plusSeconds(30), 3, 3, 1, 5, 61, 50, List.of(new Timeline.Pod("model-server-0", "ready", 70),
-                new Timeline.Pod("model-server-1", "ready", 60), new Timeline.Pod("model-server-2", "draining", 53)), 20.0, 118.4, 310.2, List.of("a | b", "c"), "Stabilized"));
+        t.add(new Timeline.Sample(t0.plusSeconds(30), 3, 3, 1, 5, 61, 50, List.of(new Timeline.Pod("model-server-0", KubeFacts.PodState.ready, 70),
+                new Timeline.Pod("model-server-1", KubeFacts.PodState.ready, 60), new Timeline.Pod("model-server-2", KubeFacts.PodState.draining, 53)), 20.0, 118.4, 310.2, List.of("a | b", "c"), "Stabilized"));
         return t;
     }
 
@@ -39,7 +40,7 @@ class TimelineTest {
         assertEquals(original.samples().get(1), read.samples().get(1));
         Timeline.Sample last = read.samples().get(2);
         assertEquals(3, last.pods().size());
-        assertEquals(new Timeline.Pod("model-server-2", "draining", 53), last.pods().get(2));
+        assertEquals(new Timeline.Pod("model-server-2", KubeFacts.PodState.draining, 53), last.pods().get(2));
         assertEquals(2, last.readyPods());
         assertTrue(Files.readString(csv).contains(",30.0,3,3,1,5,61,50,2,20.0,118.4,310.2,"), Files.readString(csv));
         assertEquals("Stabilized", last.decisionReason());

@@ -242,7 +242,7 @@ final class Dashboard implements AutoCloseable {
         o.put("cpuTarget", s.cpuTarget());
         ArrayNode pods = o.putArray("pods");
         for (Timeline.Pod p : s.pods()) {
-            ObjectNode pod = pods.addObject().put("name", p.name()).put("state", p.state());
+            ObjectNode pod = pods.addObject().put("name", p.name()).put("state", p.state().name());
             if (p.cpuPercent() == null) pod.putNull("cpuPercent"); else pod.put("cpuPercent", p.cpuPercent());
         }
         if (s.loadRps() == null) o.putNull("loadRps"); else o.put("loadRps", s.loadRps());

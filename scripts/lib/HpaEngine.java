@@ -252,7 +252,7 @@ final class HpaEngine {
 
         Decision reconcile() {
             int current = s.scale().getSpec() == null || s.scale().getSpec().getReplicas() == null ? 0 : s.scale().getSpec().getReplicas();
-            int min = hpa.getSpec().getMinReplicas() == null ? 1 : hpa.getSpec().getMinReplicas();
+            int min = KubeFacts.minReplicas(hpa);
             int max = hpa.getSpec().getMaxReplicas();
             HorizontalPodAutoscalerBehavior behavior = hpa.getSpec().getBehavior();
             steps.add("current replicas " + current + " (scale.spec.replicas); minReplicas " + min + ", maxReplicas " + max
@@ -467,7 +467,7 @@ final class HpaEngine {
             spec.setType("Resource");
             var source = new io.fabric8.kubernetes.api.model.autoscaling.v2.ResourceMetricSource();
             source.setName("cpu");
-            source.setTarget(new MetricTarget(80, null, "Utilization", null));
+            source.setTarget(new MetricTarget(KubeFacts.DEFAULT_CPU_UTILIZATION, null, "Utilization", null));
             spec.setResource(source);
             return spec;
         }
@@ -959,7 +959,7 @@ final class HpaEngine {
                 entries++;
             }
             if (requestsTotal == 0) throw new MetricError("NoMatchingPods", "no metrics returned matched known pods");
-            int utilization = (int) ((metricsTotal * 100) / requestsTotal);
+            int utilization = KubeFacts.percentOfRequest(metricsTotal, requestsTotal);
             return new Ratio((double) utilization / (double) target, utilization, metricsTotal / entries, metricsTotal, requestsTotal);
         }
     }

@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBui
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetricsBuilder;
 
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -67,11 +66,10 @@ final class LocalAutoscaler {
         this.timeline = timeline;
         this.load = load;
         this.events = events;
-        this.minReplicas = hpa.getSpec().getMinReplicas() == null ? 1 : hpa.getSpec().getMinReplicas();
+        this.minReplicas = KubeFacts.minReplicas(hpa);
         this.maxReplicas = hpa.getSpec().getMaxReplicas();
-        this.targetUtilization = hpa.getSpec().getMetrics().stream()
-                .filter(m -> m.getResource() != null && "cpu".equals(m.getResource().getName()))
-                .map(m -> m.getResource().getTarget().getAverageUtilization()).findFirst().orElse(80);
+        Integer target = KubeFacts.cpuTargetUtilization(hpa);
+        this.targetUtilization = target == null ? KubeFacts.DEFAULT_CPU_UTILIZATION : target;
         this.desired = minReplicas;
     }
 
@@ -94,16 +92,11 @@ final class LocalAutoscaler {
         Instant now = clock.instant();
         List<LocalReplicas.Replica> live = replicas.list();
         List<PodView> views = new ArrayList<>();
-        Map<String, Integer> cpuPercent = new HashMap<>();
-        for (LocalReplicas.Replica r : live) {
-            PodView view = measure(r, now);
-            views.add(view);
-            if (view.milliCpu() != null) cpuPercent.put(r.name, (int) (view.milliCpu() * 100 / Math.max(1, millicores(cpuRequest))));
-        }
+        for (LocalReplicas.Replica r : live) views.add(measure(r, now));
         marks.keySet().retainAll(live.stream().map(r -> r.name).toList());
-        lastCpuPercent = Map.copyOf(cpuPercent);
 
         Snapshot snapshot = snapshot(now, hpa, desired, cpuRequest, views, history);
+        lastCpuPercent = cpuPercents(snapshot);
         syncs++;
         if (snapshotDir != null) writeSnapshot(snapshot);
         HpaEngine.Decision decision = HpaEngine.decide(snapshot, flags);
@@ -135,7 +128,7 @@ final class LocalAutoscaler {
     }
 
     /** A replica at one sync: its state, and its CPU over the window since the previous sync (null: no sample yet). */
-    record PodView(String name, LocalReplicas.State state, Instant started, Instant readySince, Long milliCpu, Duration window) {}
+    record PodView(String name, KubeFacts.PodState state, Instant started, Instant readySince, Long milliCpu, Duration window) {}
 
     /**
      * The objects the HPA controller reads, built from local state (pure: no processes, no clock): the HPA
@@ -154,13 +147,23 @@ final class LocalAutoscaler {
                         .addNewContainer().withName("model-server").withUsage(Map.of("cpu", new Quantity(v.milliCpu() + "m"))).endContainer().build());
             }
         }
-        long existing = views.stream().filter(v -> v.state() != LocalReplicas.State.draining).count();
+        long existing = views.stream().filter(v -> v.state() != KubeFacts.PodState.draining).count();
         Scale scale = new ScaleBuilder().withNewMetadata().withName("model-server").withNamespace("ml-demo").endMetadata()
                 .withNewSpec().withReplicas(desired).endSpec()
                 .withNewStatus().withReplicas((int) existing).withSelector("app.kubernetes.io/name=model-server").endStatus().build();
         HorizontalPodAutoscaler current = new HorizontalPodAutoscalerBuilder(hpa)
                 .withNewStatus().withCurrentReplicas(desired).withDesiredReplicas(desired).endStatus().build();
         return new Snapshot(now, current, scale, pods, metrics, history);
+    }
+
+    /** Each pod's CPU in percent of its request, from the objects the controller reads, by KubeFacts' one rule. */
+    static Map<String, Integer> cpuPercents(Snapshot snapshot) {
+        Map<String, Integer> percents = new HashMap<>();
+        for (PodMetrics m : snapshot.podMetrics()) {
+            snapshot.pods().stream().filter(p -> p.getMetadata().getName().equals(m.getMetadata().getName())).findFirst()
+                    .map(p -> KubeFacts.cpuPercent(p, m)).ifPresent(percent -> percents.put(m.getMetadata().getName(), percent));
+        }
+        return Map.copyOf(percents);
     }
 
     /** Records the current state without a decision (between syncs), e.g. a replica that became ready. */
@@ -170,9 +173,9 @@ final class LocalAutoscaler {
 
     private void record(Instant now, HpaEngine.Decision decision, List<String> happened) {
         List<Timeline.Pod> pods = replicas.list().stream()
-                .map(r -> new Timeline.Pod(r.name, r.state.name(), lastCpuPercent.get(r.name))).toList();
+                .map(r -> new Timeline.Pod(r.name, r.state, lastCpuPercent.get(r.name))).toList();
         Load l = load.get();
-        long current = replicas.list().stream().filter(r -> r.state != LocalReplicas.State.draining).count();
+        long current = replicas.list().stream().filter(r -> r.state != KubeFacts.PodState.draining).count();
         timeline.add(new Timeline.Sample(now, (int) current, desired, minReplicas, maxReplicas,
                 decision == null ? null : decision.currentUtilization(), targetUtilization, pods, l.rps(), l.p50Ms(), l.p99Ms(), happened,
                 decision == null ? null : decision.decision().reason()));
@@ -192,15 +195,15 @@ final class LocalAutoscaler {
      */
     void scaleTo(int n, String reason) throws java.io.IOException {
         desired = n;
-        List<LocalReplicas.Replica> active = replicas.list().stream().filter(r -> r.state != LocalReplicas.State.draining).toList();
+        List<LocalReplicas.Replica> active = replicas.list().stream().filter(r -> r.state != KubeFacts.PodState.draining).toList();
         for (int i = active.size(); i < n; i++) replicas.start();
         if (active.size() > n) {
             List<LocalReplicas.Replica> victims = active.stream()
-                    .sorted(Comparator.comparing((LocalReplicas.Replica r) -> r.state == LocalReplicas.State.ready)
+                    .sorted(Comparator.comparing((LocalReplicas.Replica r) -> r.state == KubeFacts.PodState.ready)
                             .thenComparing(r -> r.readySince == null ? Instant.MAX : r.readySince, Comparator.reverseOrder()))
                     .limit(active.size() - n).toList();
             for (LocalReplicas.Replica victim : victims) {
-                victim.state = LocalReplicas.State.draining; // out of the Service now; the process drains in the background
+                victim.state = KubeFacts.PodState.draining; // out of the Service now; the process drains in the background
                 Thread t = new Thread(() -> replicas.remove(victim, Duration.ofSeconds(60)), victim.name + "-removal");
                 t.setDaemon(true);
                 t.start();
@@ -232,8 +235,8 @@ final class LocalAutoscaler {
     private static Pod pod(PodView v, Instant now, Quantity cpuRequest) {
         ObjectMeta meta = new ObjectMetaBuilder().withName(v.name()).withNamespace("ml-demo")
                 .withLabels(Map.of("app.kubernetes.io/name", "model-server"))
-                .withDeletionTimestamp(v.state() == LocalReplicas.State.draining ? now.toString() : null).build();
-        boolean ready = v.state() == LocalReplicas.State.ready;
+                .withDeletionTimestamp(v.state() == KubeFacts.PodState.draining ? now.toString() : null).build();
+        boolean ready = v.state() == KubeFacts.PodState.ready;
         Instant transition = ready && v.readySince() != null ? v.readySince() : v.started();
         return new PodBuilder().withMetadata(meta)
                 .withNewSpec().addToContainers(new ContainerBuilder().withName("model-server")
@@ -243,9 +246,6 @@ final class LocalAutoscaler {
                 .endStatus().build();
     }
 
-    static long millicores(Quantity q) {
-        return Quantity.getAmountInBytes(q).multiply(BigDecimal.valueOf(1000)).longValue();
-    }
 
     Timeline.Sample timelineLast() { return timeline.last(); }
 

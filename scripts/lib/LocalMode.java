@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingRulesBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBehaviorBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -60,15 +59,15 @@ class LocalCommand implements Callable<Integer> {
     @Option(names = "--load", arity = "0..1", fallbackValue = DEFAULT_PROFILE, paramLabel = "STAGES",
             description = "drive load in this process, in loadgen's --stages format, targets in requests/s (open loop). Without STAGES: ${FALLBACK-VALUE}, which ramps up, holds, and stops, so one run shows scale-up and scale-down")
     String load;
-    @Option(names = "--sync-period", defaultValue = "15s", converter = DurationConverter.class, description = "how often the HPA syncs (kube-controller-manager: 15s) (default ${DEFAULT-VALUE})")
+    @Option(names = "--sync-period", defaultValue = "15s", converter = GoDuration.Positive.class, description = "how often the HPA syncs (kube-controller-manager: 15s) (default ${DEFAULT-VALUE})")
     Duration syncPeriod;
-    @Option(names = "--scale-down-window", converter = DurationConverter.class, description = "override behavior.scaleDown.stabilizationWindowSeconds of hpa.yaml (300 s there)")
+    @Option(names = "--scale-down-window", converter = GoDuration.Positive.class, description = "override behavior.scaleDown.stabilizationWindowSeconds of hpa.yaml (300 s there)")
     Duration scaleDownWindow;
     @Option(names = "--cpu-request", description = "override the container's CPU request (default: 200m, so that 5 replicas fit the CPUs of a laptop; the Deployment's own request is shown at start)")
     String cpuRequest;
     @Option(names = "--target", description = "override the CPU target of hpa.yaml, in percent of the request")
     Integer target;
-    @Option(names = "--max-duration", defaultValue = "20m", converter = DurationConverter.class, description = "stop after this long in any case (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-duration", defaultValue = "20m", converter = GoDuration.Positive.class, description = "stop after this long in any case (default ${DEFAULT-VALUE})")
     Duration maxDuration;
     @Option(names = "--dashboard-port", defaultValue = "8080", description = "port of the live dashboard on localhost (default ${DEFAULT-VALUE})")
     int dashboardPort;
@@ -99,7 +98,7 @@ class LocalCommand implements Callable<Integer> {
         Quantity request;
         try {
             request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
-            if (LocalAutoscaler.millicores(request) <= 0) throw new IllegalArgumentException("not positive");
+            if (KubeFacts.millicores(request) <= 0) throw new IllegalArgumentException("not positive");
         } catch (RuntimeException e) {
             System.err.println("local: --cpu-request must be a positive CPU quantity such as 200m or 0.5, not '" + cpuRequest + "'");
             return 2;
@@ -195,14 +194,6 @@ class LocalCommand implements Callable<Integer> {
             }
         }
     }
-
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override public Duration convert(String text) {
-            Duration d = LoadDurations.parseOrNull(text);
-            if (d == null || d.isNegative() || d.isZero()) throw new CommandLine.TypeConversionException("'" + text + "' is not a duration such as 500ms, 15s, 5m or 1h");
-            return d;
-        }
-    }
 }
 
 /** One local run: start, sync, show, stop; then the summary, the CSV and the chart. */
@@ -274,7 +265,7 @@ final class LocalRun implements Callable<Integer> {
             boolean waitForReady = true;
             while (stopped.getCount() > 0) {
                 Instant now = clock.instant();
-                if (now.isAfter(start.plus(maxDuration))) { out.println("local: --max-duration " + LoadDurations.format(maxDuration) + " reached"); break; }
+                if (now.isAfter(start.plus(maxDuration))) { out.println("local: --max-duration " + GoDuration.format(maxDuration) + " reached"); break; }
                 // Load starts once the first replica is ready, as a load test starts after `kubectl rollout status`.
                 if (waitForReady && replicas.list().stream().anyMatch(LocalReplicas.Replica::routable)) {
                     waitForReady = false;
@@ -347,7 +338,7 @@ final class LocalRun implements Callable<Integer> {
         out.printf("local: HPA min %d, max %d, target %d%% of a %s CPU request%s; sync every %s; scale-down window %s%n", a.minReplicas(), a.maxReplicas(),
                 a.targetUtilization(), request, workload.deploymentCpuRequest() == null || workload.deploymentCpuRequest().equals(request) ? ""
                         : " (the Deployment requests " + workload.deploymentCpuRequest() + "; here " + request + ", so 5 replicas fit this machine)",
-                LoadDurations.format(syncPeriod), downWindow == null ? "300s (default)" : downWindow + "s");
+                GoDuration.format(syncPeriod), downWindow == null ? "300s (default)" : downWindow + "s");
         if (downWindow == null || downWindow >= 120) out.println("local: scaling down waits for the stabilization window; pass --scale-down-window 30s to see it sooner");
         out.println("local: tolerance band " + HpaEngine.Tolerances.of(hpa, HpaEngine.Flags.DEFAULTS).describe() + ": inside it nothing changes");
         out.println("local: run folder " + runDir.toAbsolutePath() + " (replica logs, timeline.csv, chart.svg, snapshots/ to replay with hpa-watch explain)");
@@ -416,9 +407,14 @@ final class LocalTable {
         String cpu = (d == null || d.currentUtilization() == null ? "<unknown>" : d.currentUtilization() + "%") + "/" + autoscaler.targetUtilization() + "%";
         String rps = t == null || t.loadRps() == null ? "-" : String.format(Locale.ROOT, "%.1f", t.loadRps());
         String p99 = t == null || t.p99Ms() == null ? "-" : String.format(Locale.ROOT, "%.0f/%.0f ms", t.p50Ms() == null ? Double.NaN : t.p50Ms(), t.p99Ms());
-        String pods = t == null ? "" : t.pods().stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%"))
-                .collect(Collectors.joining(", "));
+        String pods = t == null ? "" : podsColumn(t.pods());
         return String.format("%-9s  %-12s  %-9s  %-10s  %s", replicas, cpu, rps, p99, pods);
+    }
+
+    /** The PODS column: "#0 ready 49%, #1 starting". */
+    static String podsColumn(List<Timeline.Pod> pods) {
+        return pods.stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%"))
+                .collect(Collectors.joining(", "));
     }
 
     static String clock(Instant t) { return t.toString().substring(11, 19); }

@@ -28,8 +28,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * own drain). CPU is read from the operating system, never from the replica itself.
  */
 final class LocalReplicas implements AutoCloseable {
-    enum State { starting, ready, draining, terminated }
-
     /** One replica process: the local mode's pod. */
     static final class Replica {
         final String name;
@@ -38,7 +36,7 @@ final class LocalReplicas implements AutoCloseable {
         final Path log;
         final Instant started;
         final AtomicInteger outstanding = new AtomicInteger(); // requests the Service has sent and not yet seen answered
-        volatile State state = State.starting;
+        volatile KubeFacts.PodState state = KubeFacts.PodState.starting;
         volatile Instant readySince;
         volatile Duration cpuAtReady; // the CPU the process had used when it became ready (its start-up cost)
 
@@ -53,7 +51,7 @@ final class LocalReplicas implements AutoCloseable {
 
         URI uri(String path) { return URI.create("http://127.0.0.1:" + port + path); }
 
-        boolean routable() { return state == State.ready; }
+        boolean routable() { return state == KubeFacts.PodState.ready; }
 
         @Override public String toString() { return name + "(" + state + ", :" + port + ")"; }
     }
@@ -123,12 +121,12 @@ final class LocalReplicas implements AutoCloseable {
 
     private void watchReadiness(Replica replica) {
         HttpRequest readyz = HttpRequest.newBuilder(replica.uri("/readyz")).timeout(Duration.ofSeconds(2)).build();
-        while (replica.state == State.starting && replica.process.isAlive()) {
+        while (replica.state == KubeFacts.PodState.starting && replica.process.isAlive()) {
             try {
                 if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                     replica.cpuAtReady = replica.cpuTime();
                     replica.readySince = clock.instant();
-                    replica.state = State.ready;
+                    replica.state = KubeFacts.PodState.ready;
                     return;
                 }
             } catch (IOException e) {
@@ -138,7 +136,7 @@ final class LocalReplicas implements AutoCloseable {
             }
             sleep(Duration.ofMillis(100));
         }
-        if (!replica.process.isAlive() && replica.state == State.starting) replica.state = State.terminated;
+        if (!replica.process.isAlive() && replica.state == KubeFacts.PodState.starting) replica.state = KubeFacts.PodState.terminated;
     }
 
     /**
@@ -147,7 +145,7 @@ final class LocalReplicas implements AutoCloseable {
      * the process has exited.
      */
     void remove(Replica replica, Duration timeout) {
-        replica.state = State.draining;
+        replica.state = KubeFacts.PodState.draining;
         long deadline = System.nanoTime() + timeout.toNanos();
         while (replica.outstanding.get() > 0 && System.nanoTime() < deadline) sleep(Duration.ofMillis(20));
         replica.process.destroy(); // SIGTERM
@@ -160,14 +158,14 @@ final class LocalReplicas implements AutoCloseable {
             replica.process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
-        replica.state = State.terminated;
+        replica.state = KubeFacts.PodState.terminated;
         replicas.remove(replica);
     }
 
     /** The replicas that exist (not yet terminated), oldest first. */
     List<Replica> list() {
         replicas.removeIf(r -> {
-            if (!r.process.isAlive() && r.state != State.draining) { r.state = State.terminated; return true; }
+            if (!r.process.isAlive() && r.state != KubeFacts.PodState.draining) { r.state = KubeFacts.PodState.terminated; return true; }
             return false;
         });
         return List.copyOf(replicas);
@@ -176,7 +174,7 @@ final class LocalReplicas implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Replica r : List.copyOf(replicas)) r.state = State.draining;
+        for (Replica r : List.copyOf(replicas)) r.state = KubeFacts.PodState.draining;
         for (Replica r : List.copyOf(replicas)) r.process.destroy();
         for (Replica r : List.copyOf(replicas)) {
             try {
@@ -185,7 +183,7 @@ final class LocalReplicas implements AutoCloseable {
                 r.process.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
-            r.state = State.terminated;
+            r.state = KubeFacts.PodState.terminated;
         }
         replicas.clear();
     }

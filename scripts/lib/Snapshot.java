@@ -376,11 +376,10 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         return value == null ? GO_ZERO_TIME : time(value, field);
     }
 
-    /** Quantity.MilliValue() as Go computes it: the value in thousandths, rounded up. */
+    /** Quantity.MilliValue() as Go computes it ({@link KubeFacts#millicores}); FIELD names a malformed quantity. */
     static long milli(Quantity quantity, String field) {
         try {
-            BigDecimal amount = Quantity.getAmountInBytes(quantity);
-            return amount.movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
+            return KubeFacts.millicores(quantity);
         } catch (RuntimeException e) {
             throw new InvalidSnapshotException(field + ": not a quantity: " + (quantity == null ? "null" : quantity.toString()));
         }

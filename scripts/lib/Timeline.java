@@ -45,15 +45,15 @@ import java.util.stream.Collectors;
  * the chart ({@link #writeChart}), and the live dashboard through {@link #onSample}.
  */
 final class Timeline {
-    /** One replica as the controller sees it: its state and CPU (percent of its request, when known). */
-    record Pod(String name, String state, Integer cpuPercent) {
+    /** One replica as the controller sees it: its state and CPU (percent of its request by KubeFacts' rule, when known). */
+    record Pod(String name, KubeFacts.PodState state, Integer cpuPercent) {
         String encode() { return name + "=" + state + ":" + (cpuPercent == null ? "" : cpuPercent); }
 
         static Pod decode(String text) {
             int eq = text.indexOf('='), colon = text.lastIndexOf(':');
             if (eq < 1 || colon < eq) throw new IllegalArgumentException("not a pod 'name=state:cpu': " + text);
             String cpu = text.substring(colon + 1);
-            return new Pod(text.substring(0, eq), text.substring(eq + 1, colon), cpu.isEmpty() ? null : Integer.valueOf(cpu));
+            return new Pod(text.substring(0, eq), KubeFacts.PodState.parse(text.substring(eq + 1, colon)), cpu.isEmpty() ? null : Integer.valueOf(cpu));
         }
     }
 
@@ -71,7 +71,7 @@ final class Timeline {
             events = List.copyOf(events);
         }
 
-        long readyPods() { return pods.stream().filter(p -> p.state().equals("ready")).count(); }
+        long readyPods() { return pods.stream().filter(p -> p.state() == KubeFacts.PodState.ready).count(); }
     }
 
     /**

@@ -15,6 +15,12 @@ import java.time.Instant;
 final class MockCluster {
     private MockCluster() {}
 
+    // The mock server logs every request at INFO; a test class that starts one calls quiet() in a static
+    // initializer. The logger is kept in a field so the setting is not garbage-collected with it.
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    static void quiet() { MOCK_LOG.setLevel(java.util.logging.Level.WARNING); }
+
     /** A kubeconfig file in DIR whose only context, "mock", points at SERVER_URL. */
     static Path kubeconfig(Path dir, String serverUrl) throws IOException {
         String text = """

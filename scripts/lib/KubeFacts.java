@@ -1,0 +1,116 @@
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
+import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
+
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Kubernetes facts as the companion scripts read them, each computed in this one place and used by
+ * every view (the local table, hpa-watch's rows, demo status, the timeline, the dashboard, explain):
+ * CPU in millicores, CPU as a percent of the request, whether a pod is Ready, a pod's state in the
+ * views' words, and the HPA's defaults.
+ */
+final class KubeFacts {
+    private KubeFacts() {}
+
+    // ---------------------------------------------------------------------------------------- HPA
+
+    /** spec.minReplicas, defaulted as the API server defaults it. */
+    static int minReplicas(HorizontalPodAutoscaler hpa) {
+        return hpa.getSpec().getMinReplicas() == null ? 1 : hpa.getSpec().getMinReplicas();
+    }
+
+    /** The API server's default metric when spec.metrics is empty: cpu at 80% of the request. */
+    static final int DEFAULT_CPU_UTILIZATION = 80;
+
+    /** The cpu Resource metric's averageUtilization target; the default when spec.metrics is empty; null when it has no cpu target. */
+    static Integer cpuTargetUtilization(HorizontalPodAutoscaler hpa) {
+        List<MetricSpec> metrics = hpa.getSpec().getMetrics();
+        if (metrics == null || metrics.isEmpty()) return DEFAULT_CPU_UTILIZATION;
+        return metrics.stream().filter(m -> m.getResource() != null && "cpu".equals(m.getResource().getName()) && m.getResource().getTarget() != null)
+                .map(m -> m.getResource().getTarget().getAverageUtilization()).filter(u -> u != null).findFirst().orElse(null);
+    }
+
+    // ---------------------------------------------------------------------------------------- pods
+
+    /** A pod in the views' words. The local replicas, the timeline, hpa-watch and the dashboard share it. */
+    enum PodState {
+        starting, ready, draining, terminated;
+
+        /** A cluster pod: being deleted is draining, Succeeded or Failed is terminated, else Ready or not yet. */
+        static PodState of(Pod pod) {
+            if (pod.getMetadata() != null && pod.getMetadata().getDeletionTimestamp() != null) return draining;
+            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+            if ("Succeeded".equals(phase) || "Failed".equals(phase)) return terminated;
+            return ready(pod) ? ready : starting;
+        }
+
+        /** The state of a name the timeline CSV wrote; the message names the accepted words. */
+        static PodState parse(String text) {
+            for (PodState s : values()) if (s.name().equals(text)) return s;
+            throw new IllegalArgumentException("not a pod state: '" + text + "' (expected starting, ready, draining or terminated)");
+        }
+    }
+
+    /** The pod's Ready condition is True (what READY 1/1 in kubectl and a Service's endpoints go by). */
+    static boolean ready(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getConditions() != null
+                && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    // ---------------------------------------------------------------------------------------- CPU
+
+    /** Quantity.MilliValue() as Go computes it: thousandths, rounded up ("123456789n" is 124m). Throws on a malformed quantity. */
+    static long millicores(Quantity quantity) {
+        return Quantity.getAmountInBytes(quantity).movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
+    }
+
+    /**
+     * The rule for CPU as a percent of the request, everywhere: the HPA controller's own integer division,
+     * truncated, as in status.currentMetrics and `kubectl get hpa` (249m of 500m is 49%, not 50%). Null
+     * without a request.
+     */
+    static Integer percentOfRequest(long usedMillicores, long requestedMillicores) {
+        return requestedMillicores <= 0 ? null : (int) (usedMillicores * 100 / requestedMillicores);
+    }
+
+    /** A PodMetrics sample's cpu: the sum of its containers' usage, each rounded up; null when a container lacks cpu (the controller's "missing"). */
+    static Long cpuUsageMillicores(PodMetrics metrics) {
+        List<ContainerMetrics> containers = metrics == null || metrics.getContainers() == null ? List.of() : metrics.getContainers();
+        if (containers.isEmpty()) return null;
+        long sum = 0;
+        for (ContainerMetrics c : containers) {
+            Quantity cpu = c.getUsage() == null ? null : c.getUsage().get("cpu");
+            if (cpu == null) return null;
+            sum += millicores(cpu);
+        }
+        return sum;
+    }
+
+    /** The pod's cpu request as the controller sums it: the containers plus restartable (sidecar) init containers; 0 when none requests cpu. */
+    static long cpuRequestMillicores(Pod pod) {
+        List<Container> counted = new ArrayList<>();
+        if (pod.getSpec() != null && pod.getSpec().getContainers() != null) counted.addAll(pod.getSpec().getContainers());
+        if (pod.getSpec() != null && pod.getSpec().getInitContainers() != null) {
+            for (Container c : pod.getSpec().getInitContainers()) if ("Always".equals(c.getRestartPolicy())) counted.add(c);
+        }
+        long sum = 0;
+        for (Container c : counted) {
+            Quantity cpu = c.getResources() == null || c.getResources().getRequests() == null ? null : c.getResources().getRequests().get("cpu");
+            if (cpu != null) sum += millicores(cpu);
+        }
+        return sum;
+    }
+
+    /** The pod's cpu usage in percent of its request, by {@link #percentOfRequest}; null without a sample or a request. */
+    static Integer cpuPercent(Pod pod, PodMetrics metrics) {
+        Long used = cpuUsageMillicores(metrics);
+        return used == null ? null : percentOfRequest(used, cpuRequestMillicores(pod));
+    }
+}
