@@ -2,6 +2,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.fabric8:kubernetes-client:8.0.0
+//SOURCES lib/Cli.java
 //SOURCES lib/Kube.java
 //SOURCES lib/ManifestFiles.java
 //SOURCES lib/GoDuration.java
@@ -72,15 +73,12 @@ import java.util.stream.Collectors;
         description = {"The ml-autoscale-java demo: `local` runs it on this machine without a cluster; the other commands deploy, drive and inspect it on a Kubernetes cluster.",
                 "Cluster commands use your kubeconfig like kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; its current context unless --context."},
         subcommands = {LocalCommand.class, Demo.Up.class, Demo.Load.class, Demo.Status.class, Demo.PortForward.class, Demo.Down.class},
-        footer = {"", Demo.EXIT_CODES})
+        footer = {"", Cli.EXIT_CODES})
 class Demo implements Callable<Integer> {
     static final String VERSION = "demo 1.0 (ml-autoscale-java)";
 
-    /** Exit codes scripts can rely on; every command's --help repeats them. */
-    static final int OK = 0, FAILED = 1, USAGE = 2, NO_CLUSTER = 3, FORBIDDEN = 4, TIMED_OUT = 5;
-    static final String EXIT_CODES = "Exit status: 0 done, 1 failed (the API server's message is printed), 2 bad usage, "
-            + "3 no cluster (no kubeconfig/context, or the API server did not answer), 4 forbidden (credentials or RBAC), "
-            + "5 timed out (rollout or deletion not finished within --timeout).";
+    /** Exit codes scripts can rely on: the project's one table (lib/Cli.java); every command's --help repeats it. */
+    static final int OK = Cli.OK, FAILED = Cli.FAILED, USAGE = Cli.USAGE, NO_CLUSTER = Cli.NO_CLUSTER, FORBIDDEN = Cli.FORBIDDEN, TIMED_OUT = Cli.TIMED_OUT;
 
     /** The objects `up` applies, in this order: the namespace first, the HPA after its target. */
     static final List<String> UP_FILES = List.of("namespace.yaml", "model-server.yaml", "hpa.yaml");
@@ -102,29 +100,7 @@ class Demo implements Callable<Integer> {
 
     /** The configured command line; tests call execute() on it with their own writers. */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new Demo());
-        cli.setParameterExceptionHandler((e, args) -> {
-            e.getCommandLine().getErr().println("demo: " + oneLine(e.getMessage()) + " (see --help)");
-            return USAGE;
-        });
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getOut().flush();
-            int code;
-            String message;
-            if (e instanceof Kube.KubeException k) {
-                code = switch (k.failure) { case NO_CLUSTER -> NO_CLUSTER; case FORBIDDEN -> FORBIDDEN; case FAILED -> FAILED; };
-                message = k.getMessage();
-            } else if (e instanceof DemoError d) {
-                code = d.exitCode;
-                message = d.getMessage();
-            } else {
-                code = FAILED;
-                message = "internal error: " + e;
-            }
-            commandLine.getErr().println("demo: " + oneLine(message));
-            return code;
-        });
-        return cli;
+        return Cli.install(new CommandLine(new Demo()), "demo");
     }
 
     @Override
@@ -134,13 +110,8 @@ class Demo implements Callable<Integer> {
     }
 
     /** A failure to report as one line, with its exit code. */
-    static final class DemoError extends RuntimeException {
-        final int exitCode;
-
-        DemoError(int exitCode, String message) {
-            super(message, null, false, false);
-            this.exitCode = exitCode;
-        }
+    static final class DemoError extends Cli.ScriptError {
+        DemoError(int exitCode, String message) { super(exitCode, message); }
     }
 
     // =============================================================================================
@@ -208,7 +179,7 @@ class Demo implements Callable<Integer> {
     @Command(name = "up", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = {"Apply namespace.yaml, model-server.yaml and hpa.yaml, wait for the rollout, then check that the resource metrics API "
                     + "(metrics.k8s.io) is served, which the HPA needs. Safe to run again: it applies the same objects."},
-            footer = {"", EXIT_CODES, "A missing metrics API is a warning, not a failure: the demo runs, but the HPA cannot scale until metrics-server answers."})
+            footer = {"", Cli.EXIT_CODES, "A missing metrics API is a warning, not a failure: the demo runs, but the HPA cannot scale until metrics-server answers."})
     static class Up implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -275,7 +246,7 @@ class Demo implements Callable<Integer> {
 
     @Command(name = "load", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "The in-cluster load generator of load-test.yaml (a ConfigMap with the script and the Pod load-test).",
-            subcommands = {LoadStart.class, LoadStop.class, LoadLogs.class}, footer = {"", EXIT_CODES})
+            subcommands = {LoadStart.class, LoadStop.class, LoadLogs.class}, footer = {"", Cli.EXIT_CODES})
     static class Load implements Callable<Integer> {
         @Spec CommandSpec spec;
 
@@ -289,7 +260,7 @@ class Demo implements Callable<Integer> {
     @Command(name = "start", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = {"Create the load-test Pod and its ConfigMap. A finished load-test Pod is replaced by a new one; a running one is left alone.",
                     "The load runs inside the cluster, through the Service, so it reaches every replica (a port-forward reaches one pod only)."},
-            footer = {"", EXIT_CODES})
+            footer = {"", Cli.EXIT_CODES})
     static class LoadStart implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -342,7 +313,7 @@ class Demo implements Callable<Integer> {
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Delete the load-test Pod and its ConfigMap, and wait until the Pod is gone.", footer = {"", EXIT_CODES})
+            description = "Delete the load-test Pod and its ConfigMap, and wait until the Pod is gone.", footer = {"", Cli.EXIT_CODES})
     static class LoadStop implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -384,7 +355,7 @@ class Demo implements Callable<Integer> {
     }
 
     @Command(name = "logs", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Print the load-test Pod's output, following it until the Pod ends or you press Ctrl-C.", footer = {"", EXIT_CODES})
+            description = "Print the load-test Pod's output, following it until the Pod ends or you press Ctrl-C.", footer = {"", Cli.EXIT_CODES})
     static class LoadLogs implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -428,7 +399,7 @@ class Demo implements Callable<Integer> {
 
     @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "One screen: the pods with readiness and restarts, the HPA (CPU current/target, replicas), per-pod CPU from the metrics API, recent events.",
-            footer = {"", EXIT_CODES})
+            footer = {"", Cli.EXIT_CODES})
     static class Status implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -468,7 +439,7 @@ class Demo implements Callable<Integer> {
                 out.println("EVENTS (latest " + recent.size() + ")");
                 for (Event e : recent) {
                     out.printf("  %-6s %-8s %-22s %-40s %s%n", PodView.ago(Kube.eventTime(e), now), e.getType(), e.getReason(),
-                            e.getInvolvedObject() == null ? "" : e.getInvolvedObject().getKind() + "/" + e.getInvolvedObject().getName(), oneLine(e.getMessage()));
+                            e.getInvolvedObject() == null ? "" : e.getInvolvedObject().getKind() + "/" + e.getInvolvedObject().getName(), Cli.oneLine(e.getMessage()));
                 }
                 out.flush();
                 return OK;
@@ -483,7 +454,7 @@ class Demo implements Callable<Integer> {
     @Command(name = "port-forward", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = {"Forward the model-server Service to http://localhost:8000 until Ctrl-C.",
                     "A port-forward reaches ONE pod only: good for trying the API, useless for autoscaling load (use demo load start)."},
-            footer = {"", EXIT_CODES})
+            footer = {"", Cli.EXIT_CODES})
     static class PortForward implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -530,7 +501,7 @@ class Demo implements Callable<Integer> {
                     while (!stop.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
                         if (!forward.isAlive() || forward.errorOccurred()) {
                             throw new DemoError(FAILED, "the port-forward to Service " + cluster.namespace + "/" + service + " broke: "
-                                    + forward.getClientThrowables().stream().map(t -> oneLine(String.valueOf(t.getMessage()))).collect(Collectors.joining("; ")));
+                                    + forward.getClientThrowables().stream().map(t -> Cli.oneLine(String.valueOf(t.getMessage()))).collect(Collectors.joining("; ")));
                         }
                     }
                     try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException shuttingDown) { /* Ctrl-C */ }
@@ -549,7 +520,7 @@ class Demo implements Callable<Integer> {
     @Command(name = "down", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = {"Delete the demo's namespace (and so everything in it) and wait until it is gone.",
                     "Only a namespace labelled " + PART_OF + "=" + PROJECT + " is deleted. The cluster itself stays (task cluster:down removes a kind cluster)."},
-            footer = {"", EXIT_CODES})
+            footer = {"", Cli.EXIT_CODES})
     static class Down implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ClusterOptions cluster;
@@ -605,7 +576,7 @@ class Demo implements Callable<Integer> {
                         throw new DemoError(TIMED_OUT, "namespace " + ns + " still exists after " + GoDuration.format(timeout) + " (" + line
                                 + "); see what holds it: kubectl get namespace " + ns + " -o yaml");
                     }
-                    sleep(pollInterval);
+                    Cli.sleep(pollInterval);
                 }
                 out.println("Namespace " + ns + " is gone (" + GoDuration.age(Duration.between(start, Instant.now())) + ").");
                 out.flush();
@@ -655,7 +626,7 @@ class Demo implements Callable<Integer> {
                     throw new DemoError(TIMED_OUT, "Deployment " + ns + "/" + name + " not rolled out after " + GoDuration.format(timeout) + " (" + line
                             + "); see ./jbang demo@. status and kubectl describe pods -n " + ns);
                 }
-                sleep(pollInterval);
+                Cli.sleep(pollInterval);
             }
         }
 
@@ -857,7 +828,7 @@ class Demo implements Callable<Integer> {
                     + ", min " + spec.getMinReplicas() + ", max " + spec.getMaxReplicas() + ")");
             if (status != null && status.getConditions() != null) {
                 for (HorizontalPodAutoscalerCondition c : status.getConditions()) {
-                    line.append("\n  ").append(String.format("%-15s %-6s %-28s %s", c.getType(), c.getStatus(), c.getReason(), oneLine(c.getMessage())));
+                    line.append("\n  ").append(String.format("%-15s %-6s %-28s %s", c.getType(), c.getStatus(), c.getReason(), Cli.oneLine(c.getMessage())));
                 }
             }
             return line.toString();
@@ -876,7 +847,7 @@ class Demo implements Callable<Integer> {
             try {
                 text = Files.readString(file);
             } catch (java.nio.file.NoSuchFileException e) {
-                throw new DemoError(FAILED, file + ": no such file (--manifests DIR names the folder with " + String.join(", ", UP_FILES) + " and " + LOAD_FILE + ")");
+                throw new DemoError(USAGE, file + ": no such file (--manifests DIR names the folder with " + String.join(", ", UP_FILES) + " and " + LOAD_FILE + ")");
             } catch (IOException e) {
                 throw new DemoError(FAILED, "cannot read " + file + ": " + e.getMessage());
             }
@@ -884,9 +855,9 @@ class Demo implements Callable<Integer> {
             try {
                 objects = ManifestFiles.objects(file.toString(), text);
             } catch (ManifestFiles.InvalidManifest e) {
-                throw new DemoError(FAILED, e.getMessage());
+                throw new DemoError(USAGE, e.getMessage());
             }
-            if (objects.isEmpty()) throw new DemoError(FAILED, file + ": no Kubernetes object in it");
+            if (objects.isEmpty()) throw new DemoError(USAGE, file + ": no Kubernetes object in it");
             return objects;
         }
 
@@ -908,20 +879,8 @@ class Demo implements Callable<Integer> {
                 throw new DemoError(TIMED_OUT, Kube.describe(object) + " still exists after " + GoDuration.format(timeout) + "; see kubectl describe "
                         + object.getKind().toLowerCase(java.util.Locale.ROOT) + " -n " + object.getMetadata().getNamespace() + " " + object.getMetadata().getName());
             }
-            sleep(Duration.ofMillis(500));
+            Cli.sleep(Duration.ofMillis(500));
         }
     }
 
-    static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DemoError(FAILED, "interrupted");
-        }
-    }
-
-    static String oneLine(String text) {
-        return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ").strip();
-    }
 }

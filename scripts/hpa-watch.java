@@ -2,6 +2,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS io.fabric8:kubernetes-client:8.0.0
+//SOURCES lib/Cli.java
 //SOURCES lib/KubeFacts.java
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
@@ -59,10 +60,10 @@ import java.util.stream.Stream;
                 + "CPU current/target, ready pods, and the latest scaling event or the controller's condition.",
                 "Reads the HPA, its pods and events through watches (informers); per-pod CPU (--pods) polls the metrics API, which has no watch."},
         subcommands = {HpaWatch.Explain.class},
-        footer = {"", "Exit status: 0 watched (and --until-replicas met), 1 no cluster or an API error, 2 bad usage, "
-                + "3 --timeout passed (or Ctrl-C) before --until-replicas was met (the chart and CSV are still written)."})
+        footer = {"", Cli.EXIT_CODES, "Here: 5 when --timeout passed (or Ctrl-C) before --until-replicas was met (the chart and CSV are still written)."})
 class HpaWatch implements Callable<Integer> {
-    static final int OK = 0, FAILED = 1, USAGE = 2, NOT_MET = 3;
+    /** The project's exit codes (lib/Cli.java): NOT_MET is a wait that timed out. */
+    static final int OK = Cli.OK, FAILED = Cli.FAILED, USAGE = Cli.USAGE, NOT_MET = Cli.TIMED_OUT;
 
     @Spec CommandSpec spec;
 
@@ -101,7 +102,7 @@ class HpaWatch implements Callable<Integer> {
     Integer untilReplicas;
 
     @Option(names = "--timeout", converter = GoDuration.class, paramLabel = "DURATION",
-            description = "Stop after DURATION; with --until-replicas, exit 3 if the count was not reached (default: no limit, Ctrl-C ends the watch).")
+            description = "Stop after DURATION; with --until-replicas, exit 5 if the count was not reached (default: no limit, Ctrl-C ends the watch).")
     Duration timeout;
 
     /** Counted down to end a watch without --timeout or --until-replicas (Ctrl-C through a shutdown hook; tests directly). */
@@ -115,19 +116,7 @@ class HpaWatch implements Callable<Integer> {
 
     /** The configured command line; tests call execute() on it with their own writers. */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new HpaWatch());
-        cli.setParameterExceptionHandler((e, args) -> {
-            e.getCommandLine().getErr().println("hpa-watch: " + Snapshot.oneLine(e.getMessage()) + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            String message = e instanceof Snapshot.InvalidSnapshotException || e instanceof Kube.KubeException || e instanceof UserError || e instanceof NotMet
-                    ? e.getMessage() : "internal error: " + e;
-            commandLine.getOut().flush();
-            commandLine.getErr().println("hpa-watch: " + Snapshot.oneLine(message));
-            return e instanceof NotMet ? NOT_MET : FAILED;
-        });
-        return cli;
+        return Cli.install(new CommandLine(new HpaWatch()), "hpa-watch");
     }
 
     @Override
@@ -198,19 +187,24 @@ class HpaWatch implements Callable<Integer> {
                 out.println("wrote " + chart);
             }
         } catch (IOException e) {
-            throw new UserError("cannot write " + (csv != null ? csv : chart) + ": " + e.getMessage());
+            throw new Failed("cannot write " + (csv != null ? csv : chart) + ": " + e.getMessage());
         }
         out.flush();
     }
 
     /** --until-replicas was not reached within --timeout. */
-    static final class NotMet extends RuntimeException {
-        NotMet(String message) { super(message, null, false, false); }
+    static final class NotMet extends Cli.ScriptError {
+        NotMet(String message) { super(Cli.TIMED_OUT, message); }
     }
 
     /** A mistake in how the command was used; printed as one line. */
-    static final class UserError extends RuntimeException {
-        UserError(String message) { super(message); }
+    static final class UserError extends Cli.ScriptError {
+        UserError(String message) { super(Cli.USAGE, message); }
+    }
+
+    /** Something that could not be done though it was asked right (a file not written, an object not found); one line, exit 1. */
+    static final class Failed extends Cli.ScriptError {
+        Failed(String message) { super(Cli.FAILED, message); }
     }
 
     // =============================================================================================
@@ -218,7 +212,7 @@ class HpaWatch implements Callable<Integer> {
     @Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = HpaWatch.Version.class,
             description = {"Explain the HPA's decision: the replica count kube-controller-manager computes, step by step.",
                     "With --snapshot: from recorded snapshots. Without: from the live cluster (HPA, its target's Scale, pods, pod metrics)."},
-            footer = {"", "Exit status: 0 explained (a controller error such as missing metrics is part of the explanation), 1 unusable input or no cluster, 2 bad usage."})
+            footer = {"", Cli.EXIT_CODES, "Here: 0 explained (a controller error such as missing metrics is part of the explanation), 2 an unusable snapshot, 3 no cluster."})
     static class Explain implements Callable<Integer> {
         @Spec CommandSpec spec;
 
@@ -303,7 +297,7 @@ class HpaWatch implements Callable<Integer> {
             try {
                 Files.writeString(file, text);
             } catch (IOException e) {
-                throw new UserError("cannot write " + file + ": " + e.getMessage());
+                throw new Failed("cannot write " + file + ": " + e.getMessage());
             }
         }
 
@@ -344,7 +338,7 @@ class HpaWatch implements Callable<Integer> {
                 sources = files.filter(p -> p.toString().matches(".*\\.(json|ya?ml)$") && Files.isRegularFile(p))
                         .sorted().map(p -> new Source(p.toString(), p)).toList();
             } catch (IOException e) {
-                throw new UserError("--snapshot " + arg + ": cannot list the folder: " + e.getMessage());
+                throw new Failed("--snapshot " + arg + ": cannot list the folder: " + e.getMessage());
             }
             if (sources.isEmpty()) throw new UserError("--snapshot " + arg + ": the folder has no .json, .yaml or .yml file");
             return sources;
@@ -360,24 +354,24 @@ class HpaWatch implements Callable<Integer> {
             List<String> warnings = new ArrayList<>();
             HorizontalPodAutoscaler hpa = call(connection, "get HorizontalPodAutoscaler " + namespace + "/" + name,
                     () -> client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(namespace).withName(name).get());
-            if (hpa == null) throw new UserError("HorizontalPodAutoscaler " + namespace + "/" + name + " not found at " + connection.where());
+            if (hpa == null) throw new Failed("HorizontalPodAutoscaler " + namespace + "/" + name + " not found at " + connection.where());
             CrossVersionObjectReference ref = hpa.getSpec() == null ? null : hpa.getSpec().getScaleTargetRef();
             if (ref == null || ref.getKind() == null || ref.getName() == null) {
-                throw new UserError("HorizontalPodAutoscaler " + namespace + "/" + name + " has no spec.scaleTargetRef");
+                throw new Failed("HorizontalPodAutoscaler " + namespace + "/" + name + " has no spec.scaleTargetRef");
             }
             Scale scale = call(connection, "get the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName(), () -> switch (ref.getKind()) {
                 case "Deployment" -> client.apps().deployments().inNamespace(namespace).withName(ref.getName()).scale();
                 case "StatefulSet" -> client.apps().statefulSets().inNamespace(namespace).withName(ref.getName()).scale();
                 case "ReplicaSet" -> client.apps().replicaSets().inNamespace(namespace).withName(ref.getName()).scale();
-                default -> throw new UserError("scale target kind " + ref.getKind() + " is not supported (Deployment, StatefulSet, ReplicaSet)");
+                default -> throw new Failed("scale target kind " + ref.getKind() + " is not supported (Deployment, StatefulSet, ReplicaSet)");
             });
-            if (scale == null) throw new UserError(ref.getKind() + " " + namespace + "/" + ref.getName() + " (the HPA's scale target) not found");
+            if (scale == null) throw new Failed(ref.getKind() + " " + namespace + "/" + ref.getName() + " (the HPA's scale target) not found");
             String selector = scale.getStatus() == null ? null : scale.getStatus().getSelector();
             if (selector == null || selector.isBlank()) {
                 // A real API server fills status.selector from the workload's spec.selector; some test servers do not.
                 selector = workloadSelector(client, ref.getKind(), namespace, ref.getName());
                 if (selector.isBlank()) {
-                    throw new UserError("the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName() + " has no status.selector, so the controller cannot select pods");
+                    throw new Failed("the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName() + " has no status.selector, so the controller cannot select pods");
                 }
                 if (scale.getStatus() == null) scale.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v1.ScaleStatus());
                 scale.getStatus().setSelector(selector);
@@ -477,7 +471,7 @@ class HpaWatch implements Callable<Integer> {
             HorizontalPodAutoscaler first = Kube.request(connection, "get HorizontalPodAutoscaler " + namespace + "/" + name, hpaResource::get);
             out.println("Watching HorizontalPodAutoscaler " + namespace + "/" + name + " and pods " + selector + " at " + connection.where());
             if (first == null) out.println("(it does not exist yet; ./jbang demo@. up creates it)");
-            out.printf("%-8s  %-10s  %-13s  %-5s  %s%n", "TIME", "REPLICAS", "CPU/TARGET", "READY", "LATEST (scaling event or condition)");
+            out.printf("%-8s  %-10s  %-13s  %-5s  %s%n", "UTC", "REPLICAS", "CPU/TARGET", "READY", "LATEST (scaling event or condition)");
             out.flush();
             informers.add(Kube.request(connection, "watch HorizontalPodAutoscaler " + namespace + "/" + name,
                     () -> hpaResource.inform(handler(h -> hpa = h, h -> hpa = null))));
@@ -567,7 +561,7 @@ class HpaWatch implements Callable<Integer> {
             if (!started) return;
             synchronized (lock) {
                 HorizontalPodAutoscaler h = hpa;
-                String time = java.time.LocalTime.now().withNano(0).toString();
+                String time = Cli.clock(Instant.now());
                 if (h == null) {
                     String row = "HorizontalPodAutoscaler " + namespace + "/" + name + " does not exist";
                     if (!row.equals(lastRow)) out.printf("%-8s  %s%n", time, row);
@@ -631,11 +625,11 @@ class HpaWatch implements Callable<Integer> {
             List<HorizontalPodAutoscalerCondition> conditions = h.getStatus() == null || h.getStatus().getConditions() == null ? List.of() : h.getStatus().getConditions();
             for (HorizontalPodAutoscalerCondition c : conditions) {
                 if (("ScalingActive".equals(c.getType()) || "AbleToScale".equals(c.getType())) && "False".equals(c.getStatus())) {
-                    return c.getType() + "=False " + c.getReason() + ": " + Snapshot.oneLine(c.getMessage());
+                    return c.getType() + "=False " + c.getReason() + ": " + Cli.oneLine(c.getMessage());
                 }
             }
             Event e = latestEvent;
-            if (e != null) return e.getReason() + ": " + Snapshot.oneLine(e.getMessage());
+            if (e != null) return e.getReason() + ": " + Cli.oneLine(e.getMessage());
             for (HorizontalPodAutoscalerCondition c : conditions) {
                 if ("ScalingLimited".equals(c.getType()) && "True".equals(c.getStatus())) return "ScalingLimited " + c.getReason();
             }

@@ -124,10 +124,11 @@ import java.util.regex.Pattern;
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0    the run ended and every threshold held",
-                "  1    a threshold (--max-error-rate, --max-p99) failed; the summary says which",
+                "  1    the run could not be done (e.g. --json or --csv could not be written)",
                 "  2    a usage mistake; one line names the flag and the fix",
-                "  3    the run could not be done (e.g. --json or --csv could not be written)",
+                "  6    a threshold (--max-error-rate, --max-p99) failed; the summary says which",
                 "  130  stopped by SIGINT (Ctrl+C); 143 stopped by SIGTERM; both print the summary",
+                "  (the project's one table of exit codes, which the companion scripts share: README, Exit codes)",
                 "",
                 "Examples:",
                 "  loadgen -c 4 -d 30s",
@@ -136,7 +137,8 @@ import java.util.regex.Pattern;
                 "  loadgen --rate 100 -d 1m --max-error-rate 1%% --max-p99 500ms"})
 class Loadgen implements Callable<Integer> {
     static final String VERSION = "1.0.0";
-    static final int EXIT_OK = 0, EXIT_THRESHOLD = 1, EXIT_USAGE = 2, EXIT_FAILED = 3;
+    /** This self-contained script's copy of the project's exit codes (scripts/lib/Cli.java); CliKitTest keeps them equal. */
+    static final int EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_THRESHOLD = 6;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "URL", defaultValue = "http://localhost:8000/predict",
             description = "Where to send requests (default: ${DEFAULT-VALUE}).")

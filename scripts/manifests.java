@@ -1,6 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+//SOURCES lib/Cli.java
 //SOURCES lib/ManifestFiles.java
 //SOURCES lib/Manifests.java
 //SOURCES predict-server.java
@@ -25,29 +26,22 @@ import java.util.concurrent.Callable;
 @Command(name = "manifests", mixinStandardHelpOptions = true, version = "manifests 1.0.0",
         description = "Regenerates and checks the ConfigMaps in manifests/ that carry scripts/ into the cluster.",
         subcommands = {ManifestsCommand.Sync.class, ManifestsCommand.Check.class},
-        footer = {"", "Exit codes: 0 done / in sync, 1 drift or unknown fields found (check), 2 bad usage, path or manifest."})
+        footer = {"", Cli.EXIT_CODES, "Here: 0 done or in sync, 1 drift or unknown fields found (check), 2 a bad flag, path or manifest."})
 class ManifestsCommand implements Callable<Integer> {
     @Option(names = "--root", scope = CommandLine.ScopeType.INHERIT, description = "the repository (default: the nearest folder upwards with jbang-catalog.json and manifests/)")
     Path root;
 
-    public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new ManifestsCommand());
-        cli.setParameterExceptionHandler((e, a) -> {
-            cli.getErr().println("manifests: " + e.getMessage() + ". See --help.");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((e, command, parsed) -> {
-            if (!(e instanceof ManifestFiles.InvalidManifest)) throw e;
-            command.getErr().println("manifests: " + e.getMessage());
-            return 2;
-        });
-        System.exit(cli.execute(args));
-    }
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) { System.exit(commandLine().execute(args)); }
+
+    /** The configured command line; tests call execute() on it with their own writers. */
+    static CommandLine commandLine() { return Cli.install(new CommandLine(new ManifestsCommand()), "manifests"); }
 
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.out);
-        return 2;
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return Cli.USAGE;
     }
 
     @Command(name = "sync", mixinStandardHelpOptions = true, description = "Rewrite every generated ConfigMap from scripts/ (and the built-in model).")
@@ -58,9 +52,10 @@ class ManifestsCommand implements Callable<Integer> {
         public Integer call() {
             Path root = parent.repository();
             List<Manifests.Drift> rewritten = Manifests.sync(root);
-            if (rewritten.isEmpty()) System.out.println("manifests: every generated ConfigMap is up to date");
+            var out = parent.spec.commandLine().getOut();
+            if (rewritten.isEmpty()) out.println("manifests: every generated ConfigMap is up to date");
             for (Manifests.Drift d : rewritten) {
-                System.out.println("manifests: rewrote ConfigMap " + d.configMap() + " in " + d.manifest() + " (" + String.join(", ", d.keys()) + ")");
+                out.println("manifests: rewrote ConfigMap " + d.configMap() + " in " + d.manifest() + " (" + String.join(", ", d.keys()) + ")");
             }
             return 0;
         }
@@ -85,9 +80,10 @@ class ManifestsCommand implements Callable<Integer> {
                     }
                 }
             }
-            problems.forEach(p -> System.out.println("manifests: " + p));
-            if (problems.isEmpty()) System.out.println("manifests: in sync with scripts/, and every field is known to the Kubernetes model");
-            return problems.isEmpty() ? 0 : 1;
+            var out = parent.spec.commandLine().getOut();
+            problems.forEach(p -> out.println("manifests: " + p));
+            if (problems.isEmpty()) out.println("manifests: in sync with scripts/, and every field is known to the Kubernetes model");
+            return problems.isEmpty() ? Cli.OK : Cli.FAILED;
         }
     }
 

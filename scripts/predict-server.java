@@ -111,12 +111,15 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--exit-with-parent", description = "drain and exit when the process that started this one dies (also: PARENT_PID=<pid>)")
     boolean exitWithParent;
 
+    /** This self-contained script's copy of the project's exit codes (scripts/lib/Cli.java); CliKitTest keeps them equal. */
+    static final int EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2;
+
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         CommandLine cli = new CommandLine(new PredictServer());
         cli.setParameterExceptionHandler((e, a) -> {
             cli.getErr().println("predict-server: " + e.getMessage() + ". See --help (each flag has an environment variable of the same name).");
-            return 2;
+            return EXIT_USAGE;
         });
         int code = cli.execute(args);
         if (code != 0 || !Lifecycle.serving) System.exit(code);
@@ -131,15 +134,15 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             model = settings.modelPath().isEmpty() ? Model.builtIn() : Model.load(Path.of(settings.modelPath()));
         } catch (IllegalArgumentException e) {
             System.err.println("predict-server: " + e.getMessage());
-            return 2;
+            return EXIT_USAGE;
         }
         String version = !settings.modelVersion().isEmpty() ? settings.modelVersion() : model.version().orElse("v1");
         try {
             Server.start(settings, model, version);
-            return 0;
+            return EXIT_OK;
         } catch (RuntimeException e) {
             System.err.println("predict-server: could not start on " + settings.host() + ":" + settings.port() + ": " + rootMessage(e));
-            return 1;
+            return EXIT_FAILED;
         }
     }
 

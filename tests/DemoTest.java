@@ -357,14 +357,14 @@ class DemoTest {
         assertOneLineError(run("load"), Demo.USAGE, "missing subcommand: load start, load stop or load logs");
         assertOneLineError(run("up", "--timeout", "soon"), Demo.USAGE, "'soon' is not a duration");
         assertOneLineError(run("status", "--frobnicate"), Demo.USAGE, "Unknown option: '--frobnicate'");
-        assertOneLineError(run("up", "--manifests", tmp.toString()), Demo.FAILED, "namespace.yaml: no such file (--manifests DIR");
+        assertOneLineError(run("up", "--manifests", tmp.toString()), Demo.USAGE, "namespace.yaml: no such file (--manifests DIR");
     }
 
     @Test
     void helpAndVersion() {
         CliRun help = run("up", "--help");
         assertEquals(0, help.exitCode());
-        for (String text : List.of("--context", "--namespace", "--kubeconfig", "--dry-run", "--manifests", "--apply-strategy", "--timeout", "Exit status:")) {
+        for (String text : List.of("--context", "--namespace", "--kubeconfig", "--dry-run", "--manifests", "--apply-strategy", "--timeout", "Exit codes:")) {
             assertTrue(help.out().contains(text), text + " in " + help.out());
         }
         assertFalse(help.out().contains("--poll-interval"), "internal option stays hidden");

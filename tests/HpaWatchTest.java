@@ -183,10 +183,10 @@ class HpaWatchTest {
         StringWriter err = new StringWriter();
         CommandLine cli = HpaWatch.commandLine();
         cli.setErr(new PrintWriter(err, true));
-        assertEquals(HpaWatch.FAILED, cli.execute("--kubeconfig", config.toString()));
+        assertEquals(Cli.NO_CLUSTER, cli.execute("--kubeconfig", config.toString()), "the table's code for no cluster, as demo has it");
         assertTrue(err.toString().startsWith("hpa-watch: no cluster reachable at https://127.0.0.1:" + port) && err.toString().strip().lines().count() == 1, err.toString());
         Watch badChart = watch("--chart", "run.gif");
-        assertEquals(HpaWatch.FAILED, badChart.exit().get(10, TimeUnit.SECONDS));
+        assertEquals(Cli.USAGE, badChart.exit().get(10, TimeUnit.SECONDS));
         assertEquals("hpa-watch: --chart run.gif: the file name must end in .svg or .png", badChart.err().toString().strip());
     }
 }

@@ -264,13 +264,13 @@ class LoadgenTest {
     void thresholdsSetTheExitCode() throws Exception {
         LoopbackServer slow = server(4, hit -> 20, hit -> 200);
         CliRun failed = cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5ms");
-        assertEquals(1, failed.exitCode(), failed.out());
+        assertEquals(Loadgen.EXIT_THRESHOLD, failed.exitCode(), failed.out());
         assertTrue(failed.out().contains("FAILED: p99"), failed.out());
         assertEquals(0, cli(slow.url().toString(), "-n", "10", "-q", "--max-p99", "5s", "--max-error-rate", "0").exitCode());
 
         LoopbackServer broken = server(2, hit -> 0, hit -> hit % 2 == 0 ? 500 : 200);
         CliRun errors = cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "10%");
-        assertEquals(1, errors.exitCode(), errors.out());
+        assertEquals(Loadgen.EXIT_THRESHOLD, errors.exitCode(), errors.out());
         assertTrue(errors.out().contains("error rate 50.00% is above --max-error-rate 10.00%"), errors.out());
         assertEquals(0, cli(broken.url().toString(), "-n", "10", "-q", "--max-error-rate", "0.5").exitCode());
     }
@@ -389,7 +389,7 @@ class LoadgenTest {
         Project.Result usage = child("--rate", "fast");
         assertEquals(2, usage.exitCode());
         assertEquals(1, usage.output().strip().lines().count(), usage.output());
-        assertEquals(1, child(server.url().toString(), "-n", "3", "-q", "--max-p99", "0ms").exitCode());
+        assertEquals(Loadgen.EXIT_THRESHOLD, child(server.url().toString(), "-n", "3", "-q", "--max-p99", "0ms").exitCode());
     }
 
     @Test

@@ -35,8 +35,12 @@ final class Kube {
     }
 
     /** A user-facing failure: the message is one line, ready to print. */
-    static final class KubeException extends RuntimeException {
+    static final class KubeException extends RuntimeException implements Cli.Reported {
         final Failure failure;
+
+        @Override public int exitCode() {
+            return switch (failure) { case NO_CLUSTER -> Cli.NO_CLUSTER; case FORBIDDEN -> Cli.FORBIDDEN; case FAILED -> Cli.FAILED; };
+        }
 
         KubeException(String message) { this(Failure.FAILED, message); }
 
@@ -71,7 +75,7 @@ final class Kube {
             } catch (KubeException e) {
                 throw e;
             } catch (RuntimeException e) { // fabric8's own errors, and the YAML parser's for a file that is not a kubeconfig
-                throw new KubeException(Failure.NO_CLUSTER, "kubeconfig " + file + " is not usable: " + oneLine(e.getMessage()));
+                throw new KubeException(Failure.NO_CLUSTER, "kubeconfig " + file + " is not usable: " + Cli.oneLine(e.getMessage()));
             }
             String contextName = context != null ? context : config.getCurrentContext() == null ? "(none)" : config.getCurrentContext().getName();
             where = config.getMasterUrl() + " (kubeconfig " + file + ", context " + contextName + ")";
@@ -89,10 +93,6 @@ final class Kube {
         return new Connection(new KubernetesClientBuilder().withConfig(config).build(), where);
     }
 
-    private static String oneLine(String text) {
-        return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ").strip();
-    }
-
     /** $KUBECONFIG's first entry, else ~/.kube/config. */
     static Path defaultKubeconfig() {
         String env = System.getenv("KUBECONFIG");
@@ -106,7 +106,7 @@ final class Kube {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
                     || t instanceof SocketTimeoutException || t instanceof TimeoutException) {
-                return new KubeException(Failure.NO_CLUSTER, "no cluster reachable at " + connection.where() + ": " + oneLine(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage()));
+                return new KubeException(Failure.NO_CLUSTER, "no cluster reachable at " + connection.where() + ": " + Cli.oneLine(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage()));
             }
         }
         if (e.getCode() == 401 || e.getCode() == 403) {
@@ -115,7 +115,7 @@ final class Kube {
                     + "; see what you may do with: kubectl auth can-i --list)");
         }
         String message = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
-        return new KubeException("cannot " + what + " at " + connection.where() + ": " + oneLine(message));
+        return new KubeException("cannot " + what + " at " + connection.where() + ": " + Cli.oneLine(message));
     }
 
     /** Runs one request; a client failure becomes a one-line {@link KubeException} about WHAT. */

@@ -9,10 +9,12 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBehaviorBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -47,7 +49,7 @@ import java.util.stream.Collectors;
                 "  ./jbang demo@. local --load --scale-down-window 30s --sync-period 5s   a faster arc for a live demo",
                 "  ./jbang demo@. local                                 replicas and the Service only; drive load yourself:",
                 "  ./jbang loadgen@. --rate 6 -d 2m",
-                "", "Exit codes: 0 done, 1 the run failed (the Service or the dashboard could not start), 2 bad option or manifest,",
+                "", Cli.EXIT_CODES, "Here: 1 the Service or the dashboard could not start, 2 a bad option or manifest,",
                 "130 stopped with Ctrl+C, 143 stopped with SIGTERM (both still stop the replicas and print the summary)."})
 class LocalCommand implements Callable<Integer> {
     static final String DEFAULT_PROFILE = "20s:6,100s:6,10s:0";
@@ -76,15 +78,16 @@ class LocalCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "runs", description = "folder for run folders (replica logs, timeline.csv, chart.svg) (default ${DEFAULT-VALUE})")
     Path runs;
 
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        PrintStream out = new PrintStream(System.out, true);
+        PrintWriter out = spec.commandLine().getOut();
         Workload workload;
         try {
             workload = Workload.read(manifests);
         } catch (IllegalArgumentException e) {
-            System.err.println("local: " + e.getMessage());
-            return 2;
+            throw new Cli.ScriptError(Cli.USAGE, "local: " + e.getMessage());
         }
         HorizontalPodAutoscaler hpa = workload.hpa;
         if (target != null) hpa = withTarget(hpa, target);
@@ -92,24 +95,21 @@ class LocalCommand implements Callable<Integer> {
         try {
             LocalAutoscaler.snapshot(Instant.EPOCH, hpa, 1, new Quantity("200m"), List.of(), null).validate(); // the HPA as the engine will read it
         } catch (Snapshot.InvalidSnapshotException e) {
-            System.err.println("local: " + manifests.resolve("hpa.yaml") + ": " + e.getMessage().replaceFirst("^hpa\\.", "") + "; fix the manifest");
-            return 2;
+            throw new Cli.ScriptError(Cli.USAGE, "local: " + manifests.resolve("hpa.yaml") + ": " + e.getMessage().replaceFirst("^hpa\\.", "") + "; fix the manifest");
         }
         Quantity request;
         try {
             request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
             if (KubeFacts.millicores(request) <= 0) throw new IllegalArgumentException("not positive");
         } catch (RuntimeException e) {
-            System.err.println("local: --cpu-request must be a positive CPU quantity such as 200m or 0.5, not '" + cpuRequest + "'");
-            return 2;
+            throw new Cli.ScriptError(Cli.USAGE, "local: --cpu-request must be a positive CPU quantity such as 200m or 0.5, not '" + cpuRequest + "'");
         }
         List<LoadSchedule.Stage> stages = null;
         if (load != null) {
             try {
                 stages = LoadSchedule.parseStages(load);
             } catch (IllegalArgumentException e) {
-                System.err.println("local: --load: " + e.getMessage());
-                return 2;
+                throw new Cli.ScriptError(Cli.USAGE, "local: --load: " + e.getMessage());
             }
         }
         LocalRun run = new LocalRun(workload, hpa, request, syncPeriod, stages, load, maxDuration, runs, port, noDashboard ? -1 : dashboardPort, out);
@@ -207,14 +207,14 @@ final class LocalRun implements Callable<Integer> {
     private final Duration maxDuration;
     private final Path runs;
     private final int port, dashboardPort;
-    private final PrintStream out;
+    private final PrintWriter out;
     private final Timeline timeline = new Timeline();
     private final AtomicReference<LoadStats> latestLoad = new AtomicReference<>();
     private final CountDownLatch stopped = new CountDownLatch(1), finished = new CountDownLatch(1);
     private final Clock clock = Clock.systemUTC();
 
     LocalRun(LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, Duration syncPeriod, List<LoadSchedule.Stage> stages,
-             String loadSpec, Duration maxDuration, Path runs, int port, int dashboardPort, PrintStream out) {
+             String loadSpec, Duration maxDuration, Path runs, int port, int dashboardPort, PrintWriter out) {
         this.workload = workload; this.hpa = hpa; this.request = request; this.syncPeriod = syncPeriod; this.stages = stages; this.loadSpec = loadSpec;
         this.maxDuration = maxDuration; this.runs = runs; this.port = port; this.dashboardPort = dashboardPort; this.out = out;
     }
@@ -233,8 +233,7 @@ final class LocalRun implements Callable<Integer> {
             try {
                 service.start("127.0.0.1", port);
             } catch (RuntimeException e) {
-                System.err.println("local: the Service cannot listen on localhost:" + port + " (" + rootMessage(e) + "). Fix: stop what uses it, or pass --port with a free port.");
-                return 1;
+                throw new Cli.ScriptError(Cli.FAILED, "local: the Service cannot listen on localhost:" + port + " (" + rootMessage(e) + "). Fix: stop what uses it, or pass --port with a free port.");
             }
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, flags, clock, timeline, this::load, this::event);
             autoscaler.recordSnapshots(runDir.resolve("snapshots"));
@@ -243,8 +242,7 @@ final class LocalRun implements Callable<Integer> {
                 try {
                     dashboard = Dashboard.start(Dashboard.LOOPBACK, dashboardPort, timeline, autoscaler::settingsJson, autoscaler::lastExplain, "model-server-hpa (local mode)");
                 } catch (Dashboard.PortInUseException e) {
-                    System.err.println(e.getMessage());
-                    return 1;
+                    throw new Cli.ScriptError(Cli.FAILED, "local: " + e.getMessage());
                 }
             }
             printIntro(runDir, autoscaler, service, dashboard);
@@ -327,7 +325,7 @@ final class LocalRun implements Callable<Integer> {
     }
 
     private void event(String text) {
-        out.printf("%s  EVENT  %s%n", LocalTable.clock(clock.instant()), text);
+        out.printf("%s  EVENT  %s%n", Cli.clock(clock.instant()), text);
     }
 
     private void printIntro(Path runDir, LocalAutoscaler a, LocalService service, Dashboard dashboard) {
@@ -377,13 +375,13 @@ final class LocalRun implements Callable<Integer> {
 
 /** What `kubectl get hpa -w` and `kubectl get pods -w` would show, as rows. */
 final class LocalTable {
-    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "TIME", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu%)");
-    private final PrintStream out;
+    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu%)");
+    private final PrintWriter out;
     private final LocalAutoscaler autoscaler;
     private String lastRow = "";
     private long lastPrinted;
 
-    LocalTable(PrintStream out, LocalAutoscaler autoscaler) { this.out = out; this.autoscaler = autoscaler; }
+    LocalTable(PrintWriter out, LocalAutoscaler autoscaler) { this.out = out; this.autoscaler = autoscaler; }
 
     /** Between syncs: a row when something visible changed, and at least every 2 s. */
     void tick() {
@@ -395,7 +393,7 @@ final class LocalTable {
         String row = render(sync);
         lastRow = render(false);
         lastPrinted = System.nanoTime();
-        out.println(clock(Instant.now()) + "  " + row + (sync ? "  (decision: " + LocalAutoscaler.decisionReason(autoscaler.lastDecision()) + ")" : ""));
+        out.println(Cli.clock(Instant.now()) + "  " + row + (sync ? "  (decision: " + LocalAutoscaler.decisionReason(autoscaler.lastDecision()) + ")" : ""));
     }
 
     /** A row; a sync row shows the decision (current -> desired), the others the replicas that exist -> desired. */
@@ -417,5 +415,4 @@ final class LocalTable {
                 .collect(Collectors.joining(", "));
     }
 
-    static String clock(Instant t) { return t.toString().substring(11, 19); }
 }

@@ -19,8 +19,10 @@ final class ManifestFiles {
     private static final Pattern SEPARATOR = Pattern.compile("---[ \\t]*(#.*)?\\r?\\n?");
 
     /** A broken manifest: one line for the user (the file, the line, what is wrong), no stack trace. */
-    static class InvalidManifest extends RuntimeException {
+    static class InvalidManifest extends RuntimeException implements Cli.Reported {
         InvalidManifest(String message) { super(message, null, false, false); }
+
+        @Override public int exitCode() { return Cli.USAGE; }
     }
 
     /** One YAML document of a manifest file: the text after its `---` line, and the object it describes (null when only comments). */

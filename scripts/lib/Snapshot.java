@@ -101,8 +101,10 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
     record ScaleEvent(int replicaChange, Instant timestamp, boolean outdated) {}
 
     /** A snapshot or one of its fields is unusable; the message starts with the field's path. */
-    static final class InvalidSnapshotException extends IllegalArgumentException {
+    static final class InvalidSnapshotException extends IllegalArgumentException implements Cli.Reported {
         InvalidSnapshotException(String message) { super(message); }
+
+        @Override public int exitCode() { return Cli.USAGE; }
     }
 
     Snapshot withHistory(History next) { return new Snapshot(now, hpa, scale, pods, podMetrics, next); }
@@ -138,7 +140,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         try {
             root = mapper.readTree(text);
         } catch (JacksonException e) {
-            throw new InvalidSnapshotException("not valid " + (json ? "JSON" : "YAML") + ": " + oneLine(e.getOriginalMessage())
+            throw new InvalidSnapshotException("not valid " + (json ? "JSON" : "YAML") + ": " + Cli.oneLine(e.getOriginalMessage())
                     + (e.getLocation() == null || e.getLocation().getLineNr() < 0 ? "" : " (line " + e.getLocation().getLineNr() + ")"));
         }
         if (root == null || !root.isObject()) {
@@ -239,7 +241,7 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
                 if (ref.getPropertyName() != null) path.append('.').append(ref.getPropertyName());
                 else if (ref.getIndex() >= 0) path.append('[').append(ref.getIndex()).append(']');
             }
-            throw new InvalidSnapshotException(path + ": " + oneLine(e.getOriginalMessage()));
+            throw new InvalidSnapshotException(path + ": " + Cli.oneLine(e.getOriginalMessage()));
         }
     }
 
@@ -431,10 +433,6 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
             if (n < 0 && n >= -323) return Double.parseDouble("1e-" + (-n / 32 * 32)) / Double.parseDouble("1e" + (-n % 32));
             return n > 0 ? Double.POSITIVE_INFINITY : 0;
         }
-    }
-
-    static String oneLine(String text) {
-        return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
     // ---------------------------------------------------------------------------------------- writing

@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
+//SOURCES ../support/Project.java
 
 // Benchmark of the local mode (`demo.java local`): it prints figures, it does not pass or fail.
 // Loopback only; every run is bounded.
@@ -11,7 +12,6 @@
 // Needs wrk (apt-get install -y wrk) for part 3.
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 class LocalBench {
-    static final Path ROOT = findRoot();
+    static final Path ROOT = Project.root();
 
     public static void main(String[] args) throws Exception {
         System.out.printf("machine: %d CPUs; load average %s%n", Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
@@ -37,7 +37,7 @@ class LocalBench {
         Path runs = Files.createTempDirectory("local-bench");
         Path log = runs.resolve("local.log");
         Process local = start(List.of("local", "--load", "10s:6,60s:6,5s:0", "--sync-period", sync + "s", "--scale-down-window", "20s",
-                "--no-dashboard", "--port", String.valueOf(freePort()), "--runs", runs.toString(), "--max-duration", "5m"), log);
+                "--no-dashboard", "--port", String.valueOf(Project.freePort()), "--runs", runs.toString(), "--max-duration", "5m"), log);
         long maxRss = 0;
         int maxProcesses = 0;
         while (!local.waitFor(1, TimeUnit.SECONDS)) {
@@ -79,7 +79,7 @@ class LocalBench {
         }
         Path runs = Files.createTempDirectory("local-bench");
         Path log = runs.resolve("local.log");
-        int port = freePort();
+        int port = Project.freePort();
         Process local = start(List.of("local", "--manifests", manifests.toString(), "--cpu-request", "64", "--sync-period", "5s", "--no-dashboard",
                 "--port", String.valueOf(port), "--runs", runs.toString(), "--max-duration", "3m"), log);
         try {
@@ -154,14 +154,5 @@ class LocalBench {
         return m.group(1);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) { return s.getLocalPort(); }
-    }
 
-    static Path findRoot() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("jbang-catalog.json"))) return p;
-        }
-        throw new IllegalStateException("run from inside the repository");
-    }
 }

@@ -1,6 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+//SOURCES ../support/Project.java
 
 // Benchmark of scripts/predict-server.java, side by side with the Python original (tests/bench/baseline)
 // in the same run: it prints figures, it does not pass or fail. Loopback only; every load is bounded.
@@ -13,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +39,7 @@ class ServerBench implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with fastapi and uvicorn for the baseline (default ${DEFAULT-VALUE})")
     String python;
 
-    static final Path ROOT = findRoot();
+    static final Path ROOT = Project.root();
     static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
     public static void main(String[] args) { System.exit(new CommandLine(new ServerBench()).execute(args)); }
@@ -156,13 +156,13 @@ class ServerBench implements Callable<Integer> {
         }
 
         static Server java(Map<String, String> env) throws Exception {
-            int port = freePort();
+            int port = Project.freePort();
             // ./jbang execs java in place, so the process we started is the JVM we measure.
             return new Server(List.of(ROOT.resolve("jbang").toString(), "scripts/predict-server.java", "--host", "127.0.0.1", "--port", String.valueOf(port)), env, port, "/predict");
         }
 
         static Server python(String python, int sleepMs) throws Exception {
-            int port = freePort();
+            int port = Project.freePort();
             return new Server(List.of(python, "-m", "uvicorn", "tutorial_server:app", "--app-dir", ROOT.resolve("tests/bench/baseline").toString(),
                     "--host", "127.0.0.1", "--port", String.valueOf(port), "--log-level", "warning"), Map.of("SLEEP_MS", String.valueOf(sleepMs)), port, "/predict");
         }
@@ -238,14 +238,5 @@ class ServerBench implements Callable<Integer> {
         return false;
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) { return s.getLocalPort(); }
-    }
 
-    static Path findRoot() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("jbang-catalog.json"))) return p;
-        }
-        throw new IllegalStateException("run from inside the repository");
-    }
 }

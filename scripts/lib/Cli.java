@@ -1,0 +1,89 @@
+import picocli.CommandLine;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The command-line kit of the companion scripts (demo, hpa-watch, manifests, the local mode): one table
+ * of exit codes, one error type that carries its code, one way to print a mistake (one line, through
+ * picocli's writers, so tests capture it), one clock for the live tables. The mounted scripts
+ * (loadgen.java, predict-server.java) stay self-contained and keep copies of the codes they use;
+ * CliKitTest keeps those copies equal to this table.
+ */
+final class Cli {
+    private Cli() {}
+
+    static final int OK = 0, FAILED = 1, USAGE = 2, NO_CLUSTER = 3, FORBIDDEN = 4, TIMED_OUT = 5, THRESHOLD = 6, SIGINT = 130, SIGTERM = 143;
+
+    /** The table as every --help and the README show it. */
+    static final List<String> TABLE = List.of(
+            "0    done",
+            "1    failed: the work could not be done (a port in use, the API server refused, drift found by check)",
+            "2    a usage mistake: a flag, a value or an input file (manifest, snapshot); one line names it and the fix",
+            "3    no cluster: no kubeconfig or context, or the API server did not answer",
+            "4    forbidden: the credentials or RBAC do not allow it",
+            "5    timed out: a wait did not end within --timeout (rollout, deletion, --until-replicas)",
+            "6    a threshold failed (loadgen's --max-p99, --max-error-rate)",
+            "130  stopped by SIGINT (Ctrl+C); 143 stopped by SIGTERM");
+
+    /** The table in one line, for --help footers (a constant, so annotations can use it). */
+    static final String EXIT_CODES = "Exit codes: 0 done, 1 failed, 2 a usage mistake (a flag, a value or an input file), 3 no cluster, "
+            + "4 forbidden, 5 timed out, 6 a threshold failed, 130 / 143 stopped by SIGINT / SIGTERM (the table: README, Exit codes).";
+
+    /** An exception that is a user mistake or a known failure: printed as one line, with its exit code, never as a stack trace. */
+    interface Reported {
+        int exitCode();
+    }
+
+    /** A mistake or a failure of a script, with its exit code from the table. */
+    static class ScriptError extends RuntimeException implements Reported {
+        private final int exitCode;
+
+        ScriptError(int exitCode, String message) {
+            super(message, null, false, false);
+            this.exitCode = exitCode;
+        }
+
+        @Override public int exitCode() { return exitCode; }
+    }
+
+    /**
+     * Sets the handlers of CLI: a bad flag or value is "SCRIPT: message (see --help)" and exit 2; a
+     * {@link Reported} exception is "SCRIPT: message" and its code; anything else is a bug, reported as an
+     * internal error with exit 1.
+     */
+    static CommandLine install(CommandLine cli, String script) {
+        cli.setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println(script + ": " + oneLine(e.getMessage()) + " (see --help)");
+            return USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getOut().flush();
+            boolean known = e instanceof Reported;
+            commandLine.getErr().println(script + ": " + oneLine(known ? e.getMessage() : "internal error: " + e));
+            return known ? ((Reported) e).exitCode() : FAILED;
+        });
+        return cli;
+    }
+
+    /** TEXT on one line: line breaks and the blanks around them become one space. */
+    static String oneLine(String text) {
+        return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    /** The live tables' clock: UTC, HH:mm:ss, seconds always shown. Their first column is headed "UTC". */
+    static String clock(Instant t) {
+        return t.toString().substring(11, 19);
+    }
+
+    /** Sleeps D for a wait loop; an interrupt ends the wait as a timeout would. */
+    static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ScriptError(TIMED_OUT, "interrupted while waiting");
+        }
+    }
+}
