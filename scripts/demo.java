@@ -10,6 +10,7 @@
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Timeline.java
+//SOURCES lib/ProblemJson.java
 //SOURCES lib/Dashboard.java
 //SOURCES lib/LocalReplicas.java
 //SOURCES lib/LocalService.java
@@ -144,10 +145,8 @@ class Demo implements Callable<Integer> {
 
         Path dir() {
             if (dir != null) return dir;
-            for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-                if (Files.isRegularFile(p.resolve("jbang-catalog.json")) && Files.isDirectory(p.resolve("manifests"))) return p.resolve("manifests");
-            }
-            return Path.of("manifests");
+            Path root = Cli.repository();
+            return root == null ? Path.of("manifests") : root.resolve("manifests");
         }
 
         /** The objects of FILES, in order, moved into NAMESPACE. */
@@ -561,24 +560,17 @@ class Demo implements Callable<Integer> {
                 Kube.request(connection, "delete namespace " + ns, () -> client.namespaces().withName(ns).delete());
                 out.println("Deleting namespace " + ns + " (" + pods + " pods) at " + connection.where());
                 out.flush();
-                Instant start = Instant.now(), deadline = start.plus(timeout);
-                String last = null;
+                Cli.Wait wait = new Cli.Wait(timeout, pollInterval, out);
                 while (true) {
                     Namespace current = Kube.request(connection, "get namespace " + ns, () -> client.namespaces().withName(ns).get());
                     if (current == null) break;
                     int left = Kube.request(connection, "list pods in " + ns, () -> client.pods().inNamespace(ns).list().getItems().size());
                     String line = "namespace " + ns + " " + (current.getStatus() == null || current.getStatus().getPhase() == null ? "terminating" : current.getStatus().getPhase())
                             + ", " + left + " pods left";
-                    if (!line.equals(last)) out.println("  [" + GoDuration.age(Duration.between(start, Instant.now())) + "] " + line);
-                    out.flush();
-                    last = line;
-                    if (Instant.now().isAfter(deadline)) {
-                        throw new DemoError(TIMED_OUT, "namespace " + ns + " still exists after " + GoDuration.format(timeout) + " (" + line
-                                + "); see what holds it: kubectl get namespace " + ns + " -o yaml");
-                    }
-                    Cli.sleep(pollInterval);
+                    wait.progress(line);
+                    wait.pauseOrTimeOut("namespace " + ns + " still exists", " (" + line + "); see what holds it: kubectl get namespace " + ns + " -o yaml");
                 }
-                out.println("Namespace " + ns + " is gone (" + GoDuration.age(Duration.between(start, Instant.now())) + ").");
+                out.println("Namespace " + ns + " is gone (" + GoDuration.age(wait.elapsed()) + ").");
                 out.flush();
                 return OK;
             }
@@ -594,10 +586,9 @@ class Demo implements Callable<Integer> {
         static void await(Kube.Connection connection, Deployment applied, Duration timeout, Duration pollInterval, PrintWriter out) {
             KubernetesClient client = connection.client();
             String ns = applied.getMetadata().getNamespace(), name = applied.getMetadata().getName();
-            Instant start = Instant.now(), deadline = start.plus(timeout);
             out.println("Waiting for the rollout of Deployment " + ns + "/" + name + " (timeout " + GoDuration.format(timeout) + ")");
             out.flush();
-            String last = null;
+            Cli.Wait wait = new Cli.Wait(timeout, pollInterval, out);
             while (true) {
                 Deployment d = Kube.request(connection, "get Deployment " + ns + "/" + name, () -> client.apps().deployments().inNamespace(ns).withName(name).get());
                 if (d == null) throw new DemoError(FAILED, "Deployment " + ns + "/" + name + " disappeared during its rollout");
@@ -607,13 +598,9 @@ class Demo implements Callable<Integer> {
                 String line = progress(d) + pods.stream().sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                         .map(p -> p.getMetadata().getName() + " " + PodView.state(p)).collect(Collectors.joining(", ", "; pods: ", ""));
                 if (pods.isEmpty()) line = progress(d) + "; no pods yet";
-                if (!line.equals(last)) {
-                    out.println("  [" + GoDuration.age(Duration.between(start, Instant.now())) + "] " + line);
-                    out.flush();
-                    last = line;
-                }
+                wait.progress(line);
                 if (complete(d)) {
-                    out.println("Deployment " + ns + "/" + name + " rolled out (" + GoDuration.age(Duration.between(start, Instant.now())) + ").");
+                    out.println("Deployment " + ns + "/" + name + " rolled out (" + GoDuration.age(wait.elapsed()) + ").");
                     out.flush();
                     return;
                 }
@@ -622,11 +609,7 @@ class Demo implements Callable<Integer> {
                     throw new DemoError(FAILED, "the rollout of Deployment " + ns + "/" + name + " exceeded its progress deadline (" + line
                             + "); see ./jbang demo@. status and kubectl describe pods -n " + ns);
                 }
-                if (Instant.now().isAfter(deadline)) {
-                    throw new DemoError(TIMED_OUT, "Deployment " + ns + "/" + name + " not rolled out after " + GoDuration.format(timeout) + " (" + line
-                            + "); see ./jbang demo@. status and kubectl describe pods -n " + ns);
-                }
-                Cli.sleep(pollInterval);
+                wait.pauseOrTimeOut("Deployment " + ns + "/" + name + " not rolled out", " (" + line + "); see ./jbang demo@. status and kubectl describe pods -n " + ns);
             }
         }
 
@@ -704,29 +687,20 @@ class Demo implements Callable<Integer> {
 
         static State check(Kube.Connection connection, String namespace) {
             try {
-                connection.client().resources(PodMetrics.class).inNamespace(namespace).list();
+                Kube.podMetrics(connection, namespace, null);
                 return State.SERVED;
-            } catch (KubernetesClientException e) {
-                return switch (e.getCode()) {
-                    case 404 -> State.NOT_INSTALLED;
-                    case 503 -> State.UNAVAILABLE;
-                    case 401, 403 -> State.FORBIDDEN;
-                    default -> throw Kube.explain(e, "list pod metrics (metrics.k8s.io)", connection);
-                };
+            } catch (Kube.MetricsUnavailable e) {
+                return switch (e.problem) { case NOT_SERVED -> State.NOT_INSTALLED; case UNAVAILABLE -> State.UNAVAILABLE; case FORBIDDEN -> State.FORBIDDEN; };
             }
         }
 
         /** The pods' metrics by pod name, or null when the API is not served (lastProblem says why). */
         static Map<String, PodMetrics> podMetrics(Kube.Connection connection, String namespace) {
             try {
-                return connection.client().resources(PodMetrics.class).inNamespace(namespace).list().getItems().stream()
+                return Kube.podMetrics(connection, namespace, null).stream()
                         .collect(Collectors.toMap(m -> m.getMetadata().getName(), m -> m, (a, b) -> b));
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 404 && e.getCode() != 503 && e.getCode() != 401 && e.getCode() != 403) {
-                    throw Kube.explain(e, "list pod metrics (metrics.k8s.io)", connection);
-                }
-                lastProblem = e.getCode() == 404 ? "the metrics API metrics.k8s.io is not served: metrics-server is not installed"
-                        : e.getCode() == 503 ? "metrics-server is installed but not answering" : "not allowed to read pod metrics";
+            } catch (Kube.MetricsUnavailable e) {
+                lastProblem = e.problem.message;
                 return null;
             }
         }
@@ -873,13 +847,10 @@ class Demo implements Callable<Integer> {
 
     /** Waits until OBJECT is gone from the server. */
     static void awaitGone(Kube.Connection connection, HasMetadata object, Duration timeout) {
-        Instant deadline = Instant.now().plus(timeout);
+        Cli.Wait wait = new Cli.Wait(timeout, Duration.ofMillis(500), null);
         while (Kube.request(connection, "get " + Kube.describe(object), () -> connection.client().resource(object).get()) != null) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new DemoError(TIMED_OUT, Kube.describe(object) + " still exists after " + GoDuration.format(timeout) + "; see kubectl describe "
-                        + object.getKind().toLowerCase(java.util.Locale.ROOT) + " -n " + object.getMetadata().getNamespace() + " " + object.getMetadata().getName());
-            }
-            Cli.sleep(Duration.ofMillis(500));
+            wait.pauseOrTimeOut(Kube.describe(object) + " still exists", "; see kubectl describe "
+                    + object.getKind().toLowerCase(java.util.Locale.ROOT) + " -n " + object.getMetadata().getNamespace() + " " + object.getMetadata().getName());
         }
     }
 

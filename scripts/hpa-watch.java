@@ -9,6 +9,7 @@
 //SOURCES lib/Kube.java
 //SOURCES lib/GoDuration.java
 //SOURCES lib/Timeline.java
+//SOURCES lib/ProblemJson.java
 //SOURCES lib/Dashboard.java
 //MAIN HpaWatch
 
@@ -381,11 +382,10 @@ class HpaWatch implements Callable<Integer> {
             List<Pod> pods = call(connection, "list pods " + selector, () -> client.pods().inNamespace(namespace).list(bySelector).getItems());
             List<PodMetrics> metrics;
             try {
-                metrics = client.resources(PodMetrics.class).inNamespace(namespace).list(bySelector).getItems();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 404) throw Kube.explain(e, "list pod metrics (metrics.k8s.io)", connection);
-                metrics = List.of();
-                warnings.add("the resource metrics API (metrics.k8s.io) is not served: is metrics-server installed?");
+                metrics = Kube.podMetrics(connection, namespace, selector);
+            } catch (Kube.MetricsUnavailable e) {
+                metrics = List.of(); // the controller sees no metrics either, and says so in its explanation
+                warnings.add(e.problem.message);
             }
             String status = "";
             if (hpa.getStatus() != null) {
@@ -542,7 +542,7 @@ class HpaWatch implements Callable<Integer> {
 
         private void pollPodMetrics() {
             try {
-                List<PodMetrics> metrics = connection.client().resources(PodMetrics.class).inNamespace(namespace).withLabelSelector(selector).list().getItems();
+                List<PodMetrics> metrics = Kube.podMetrics(connection, namespace, selector);
                 java.util.Map<String, Integer> cpu = new java.util.HashMap<>();
                 for (PodMetrics m : metrics) {
                     Pod pod = podsByName.get(m.getMetadata().getName());
@@ -550,7 +550,7 @@ class HpaWatch implements Callable<Integer> {
                     if (percent != null) cpu.put(m.getMetadata().getName(), percent);
                 }
                 cpuByPod = cpu;
-            } catch (KubernetesClientException e) {
+            } catch (Kube.MetricsUnavailable | Kube.KubeException e) {
                 cpuByPod = java.util.Map.of(); // shown as "-" per pod; the HPA row's <unknown> tells the rest
             }
             changed();

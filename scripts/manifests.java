@@ -93,10 +93,8 @@ class ManifestsCommand implements Callable<Integer> {
             if (!Files.isDirectory(root.resolve("manifests"))) throw new Manifests.ManifestException("--root " + root + " has no manifests/ folder");
             return root.toAbsolutePath().normalize();
         }
-        Path here = Path.of("").toAbsolutePath();
-        for (Path p = here; p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("jbang-catalog.json")) && Files.isDirectory(p.resolve("manifests"))) return p;
-        }
-        throw new Manifests.ManifestException("no repository with manifests/ above " + here + "; run this inside the repository or pass --root");
+        Path found = Cli.repository();
+        if (found == null) throw new Manifests.ManifestException("no repository with manifests/ above " + Path.of("").toAbsolutePath() + "; run this inside the repository or pass --root");
+        return found;
     }
 }

@@ -1,4 +1,5 @@
 //SOURCES ../scripts/lib/KubeFacts.java
+//SOURCES ../scripts/lib/ProblemJson.java
 //SOURCES ../scripts/lib/Dashboard.java
 //SOURCES ../scripts/lib/Timeline.java
 

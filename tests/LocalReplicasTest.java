@@ -1,6 +1,7 @@
 //SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/LocalReplicas.java
 //SOURCES ../scripts/lib/LocalService.java
+//SOURCES ../scripts/lib/ProblemJson.java
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,7 +122,17 @@ class LocalReplicasTest {
             assertEquals(503, r.statusCode());
             assertEquals("application/problem+json", r.headers().firstValue("Content-Type").orElse(""));
             assertTrue(r.body().contains("no ready replica"), r.body());
+            var problem = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+            assertEquals(503, problem.get("status").asInt(), "a well-formed problem+json body: " + r.body());
+            assertEquals("No replica available", problem.get("title").asText());
         }
+    }
+
+    @Test
+    void aProblemDetailWithQuotesAndLineBreaksStaysValidJson() throws Exception {
+        String detail = "connect \"refused\" at C:\\x\nnext line";
+        var problem = new com.fasterxml.jackson.databind.ObjectMapper().readTree(ProblemJson.of(503, "No replica available", detail));
+        assertEquals(detail, problem.get("detail").asText(), "the old string concatenation turned quotes into ' and broke on a backslash");
     }
 
     @Test

@@ -77,6 +77,51 @@ final class Cli {
         return t.toString().substring(11, 19);
     }
 
+    /**
+     * The repository: the nearest folder upwards from the working directory that holds jbang-catalog.json,
+     * manifests/ and scripts/ (the one marker set every script uses); null outside a clone.
+     */
+    static java.nio.file.Path repository() {
+        for (java.nio.file.Path p = java.nio.file.Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (java.nio.file.Files.isRegularFile(p.resolve("jbang-catalog.json")) && java.nio.file.Files.isDirectory(p.resolve("manifests"))
+                    && java.nio.file.Files.isDirectory(p.resolve("scripts"))) return p;
+        }
+        return null;
+    }
+
+    /**
+     * The one shape of a wait loop (a rollout, a namespace being deleted, an object being gone): check, show
+     * a progress line when it changes, pause, and time out with a one-line error (exit 5) that says how long.
+     */
+    static final class Wait {
+        private final Instant start = Instant.now();
+        private final Duration timeout, interval;
+        private final java.io.PrintWriter out;
+        private String last;
+
+        Wait(Duration timeout, Duration interval, java.io.PrintWriter out) {
+            this.timeout = timeout;
+            this.interval = interval;
+            this.out = out;
+        }
+
+        /** Prints "  [elapsed] LINE" when LINE differs from the last one shown (OUT may be null: no progress lines). */
+        void progress(String line) {
+            if (out == null || line.equals(last)) return;
+            out.println("  [" + GoDuration.age(elapsed()) + "] " + line);
+            out.flush();
+            last = line;
+        }
+
+        /** Pauses for the interval, or throws a timeout naming WHAT ("Deployment x not rolled out") and the advice. */
+        void pauseOrTimeOut(String what, String advice) {
+            if (elapsed().compareTo(timeout) > 0) throw new ScriptError(TIMED_OUT, what + " after " + GoDuration.format(timeout) + advice);
+            sleep(interval);
+        }
+
+        Duration elapsed() { return Duration.between(start, Instant.now()); }
+    }
+
     /** Sleeps D for a wait loop; an interrupt ends the wait as a timeout would. */
     static void sleep(Duration d) {
         try {

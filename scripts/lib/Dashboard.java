@@ -275,8 +275,7 @@ final class Dashboard implements AutoCloseable {
     }
 
     private static void problem(Context ctx, int status, String title, String detail) {
-        ObjectNode body = JSON.createObjectNode().put("type", "about:blank").put("title", title).put("status", status).put("detail", detail);
-        ctx.status(status).contentType("application/problem+json").result(body.toString());
+        ctx.status(status).contentType(ProblemJson.CONTENT_TYPE).result(ProblemJson.of(status, title, detail));
     }
 
     // ---- class-path resources ----

@@ -127,6 +127,47 @@ final class Kube {
         }
     }
 
+    /** Why metrics.k8s.io gave no samples, in words a user can act on. */
+    enum MetricsProblem {
+        NOT_SERVED("the resource metrics API (metrics.k8s.io) is not served: metrics-server is not installed"),
+        UNAVAILABLE("metrics-server is installed but the resource metrics API (metrics.k8s.io) does not answer (HTTP 503)"),
+        FORBIDDEN("not allowed to read pod metrics (metrics.k8s.io)");
+
+        final String message;
+
+        MetricsProblem(String message) { this.message = message; }
+    }
+
+    /** The metrics API cannot be read for a reason the HPA would also hit: it then sees no metrics at all. */
+    static final class MetricsUnavailable extends Exception {
+        final MetricsProblem problem;
+
+        MetricsUnavailable(MetricsProblem problem) {
+            super(problem.message, null, false, false);
+            this.problem = problem;
+        }
+    }
+
+    /**
+     * The one reader of metrics.k8s.io: the PodMetrics in NAMESPACE matching SELECTOR (null: all). A
+     * missing, unavailable or forbidden API is {@link MetricsUnavailable}; any other failure is a one-line
+     * {@link KubeException}, as for every request.
+     */
+    static List<io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics> podMetrics(Connection connection, String namespace, String selector)
+            throws MetricsUnavailable {
+        try {
+            var metrics = connection.client().resources(io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics.class).inNamespace(namespace);
+            return (selector == null ? metrics.list() : metrics.withLabelSelector(selector).list()).getItems();
+        } catch (KubernetesClientException e) {
+            switch (e.getCode()) {
+                case 404 -> throw new MetricsUnavailable(MetricsProblem.NOT_SERVED);
+                case 503 -> throw new MetricsUnavailable(MetricsProblem.UNAVAILABLE);
+                case 401, 403 -> throw new MetricsUnavailable(MetricsProblem.FORBIDDEN);
+                default -> throw explain(e, "list pod metrics (metrics.k8s.io)", connection);
+            }
+        }
+    }
+
     /** When an event last happened: lastTimestamp, else eventTime, else firstTimestamp, else its creation (EPOCH when none parses). */
     static java.time.Instant eventTime(io.fabric8.kubernetes.api.model.Event e) {
         for (String t : new String[]{e.getLastTimestamp(), e.getEventTime() == null ? null : e.getEventTime().getTime(), e.getFirstTimestamp(),

@@ -366,10 +366,10 @@ final class LocalRun implements Callable<Integer> {
     }
 
     static Path findRoot() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("jbang-catalog.json")) && Files.exists(p.resolve("scripts/predict-server.java"))) return p;
-        }
-        throw new IllegalArgumentException("run the local mode from inside the repository (scripts/predict-server.java not found)");
+        Path root = Cli.repository();
+        if (root == null) throw new Cli.ScriptError(Cli.USAGE, "local: run the local mode from inside the repository (no jbang-catalog.json with manifests/ and scripts/ above "
+                + Path.of("").toAbsolutePath() + ")");
+        return root;
     }
 }
 

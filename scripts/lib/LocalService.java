@@ -74,8 +74,8 @@ final class LocalService implements AutoCloseable {
                 } else {
                     failed.incrementAndGet();
                     String why = outcome.cause().getMessage() == null ? outcome.cause().toString() : outcome.cause().getMessage();
-                    response.setStatusCode(503).putHeader("Retry-After", "1").putHeader("Content-Type", "application/problem+json")
-                            .end("{\"type\":\"about:blank\",\"title\":\"No replica available\",\"status\":503,\"detail\":\"" + why.replace("\"", "'") + "\"}");
+                    response.setStatusCode(503).putHeader("Retry-After", "1").putHeader("Content-Type", ProblemJson.CONTENT_TYPE)
+                            .end(ProblemJson.of(503, "No replica available", why));
                 }
             });
         });

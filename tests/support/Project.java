@@ -11,11 +11,15 @@ import java.util.concurrent.TimeUnit;
 final class Project {
     private Project() {}
 
-    /** The repository root: the nearest folder upwards from the working directory with jbang-catalog.json. */
+    /**
+     * The repository root: the nearest folder upwards from the working directory with jbang-catalog.json,
+     * manifests/ and scripts/ (the markers of Cli.repository(), which the scripts use; the benchmarks source
+     * this file alone, so it keeps its own loop).
+     */
     static Path root() {
         Path dir = Path.of("").toAbsolutePath();
         for (Path p = dir; p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("jbang-catalog.json")) && Files.exists(p.resolve("tests/run.java"))) return p;
+            if (Files.isRegularFile(p.resolve("jbang-catalog.json")) && Files.isDirectory(p.resolve("manifests")) && Files.isDirectory(p.resolve("scripts"))) return p;
         }
         throw new IllegalStateException("run the tests from inside the repository (no jbang-catalog.json above " + dir + ")");
     }
