@@ -177,9 +177,9 @@ class DemoTest {
         server.expect().get().withPath("/apis/metrics.k8s.io/v1beta1/namespaces/ml-demo/pods")
                 .andReturn(503, new StatusBuilder().withCode(503).withMessage("the server is currently unable to handle the request").build()).always();
         try (Kube.Connection connection = Kube.connect(MockCluster.kubeconfig(tmp, client.getConfiguration().getMasterUrl()), null)) {
-            Demo.MetricsApi.State state = Demo.MetricsApi.check(connection, NS);
-            assertEquals(Demo.MetricsApi.State.UNAVAILABLE, state);
-            assertTrue(Demo.MetricsApi.warning(state, NS).contains("installed but the resource metrics API (metrics.k8s.io) does not answer (HTTP 503)"));
+            MetricsApi.State state = MetricsApi.check(connection, NS);
+            assertEquals(MetricsApi.State.UNAVAILABLE, state);
+            assertTrue(MetricsApi.warning(state, NS).contains("installed but the resource metrics API (metrics.k8s.io) does not answer (HTTP 503)"));
         }
     }
 
@@ -197,7 +197,7 @@ class DemoTest {
         expectations.init();
         try (KubernetesClient expecting = expectations.createClient()) {
             List<HasMetadata> objects = new ArrayList<>();
-            for (String file : List.of("namespace.yaml", "model-server.yaml", "hpa.yaml")) objects.addAll(Demo.ManifestFile.read(Path.of(FIXTURES, file)));
+            for (String file : List.of("namespace.yaml", "model-server.yaml", "hpa.yaml")) objects.addAll(ManifestFile.read(Path.of(FIXTURES, file)));
             List<String> paths = List.of("/api/v1/namespaces/ml-demo", "/api/v1/namespaces/ml-demo/configmaps/model-server-files",
                     "/apis/apps/v1/namespaces/ml-demo/deployments/model-server", "/api/v1/namespaces/ml-demo/services/model-server",
                     "/apis/autoscaling/v2/namespaces/ml-demo/horizontalpodautoscalers/model-server-hpa");
@@ -299,11 +299,11 @@ class DemoTest {
     @Test
     void statusShowsPodsHpaCpuAndEventsOnOneScreen() throws Exception {
         createLabelledNamespace();
-        Deployment deployment = (Deployment) Demo.ManifestFile.read(Path.of(FIXTURES, "model-server.yaml")).get(1);
+        Deployment deployment = (Deployment) ManifestFile.read(Path.of(FIXTURES, "model-server.yaml")).get(1);
         client.pods().inNamespace(NS).resource(MockCluster.pod(deployment, "model-server-5d8f7-x1", true)).create();
         client.resource(new PodMetricsBuilder().withNewMetadata().withName("model-server-5d8f7-x1").withNamespace(NS).endMetadata()
                 .addNewContainer().withName("model-server").addToUsage("cpu", new Quantity(ViewConsistencyTest.USAGE)).endContainer().build()).create();
-        HorizontalPodAutoscaler hpa = (HorizontalPodAutoscaler) Demo.ManifestFile.read(Path.of(FIXTURES, "hpa.yaml")).get(0);
+        HorizontalPodAutoscaler hpa = (HorizontalPodAutoscaler) ManifestFile.read(Path.of(FIXTURES, "hpa.yaml")).get(0);
         hpa = client.resource(hpa).create();
         hpa.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatusBuilder().withCurrentReplicas(1).withDesiredReplicas(2)
                 .addNewCurrentMetric().withType("Resource").withNewResource().withName("cpu").withNewCurrent().withAverageUtilization(80).endCurrent().endResource().endCurrentMetric()
@@ -375,10 +375,10 @@ class DemoTest {
 
     @Test
     void manifestFilesAreParsedDocumentByDocumentIntoTypedObjects() throws Exception {
-        List<HasMetadata> objects = Demo.ManifestFile.read(Path.of(FIXTURES, "model-server.yaml"));
+        List<HasMetadata> objects = ManifestFile.read(Path.of(FIXTURES, "model-server.yaml"));
         assertEquals(List.of(ConfigMap.class, Deployment.class, Service.class), objects.stream().map(Object::getClass).toList());
         Path bad = java.nio.file.Files.writeString(tmp.resolve("bad.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\njust: text\n");
-        Demo.DemoError error = assertThrows(Demo.DemoError.class, () -> Demo.ManifestFile.read(bad));
+        Demo.DemoError error = assertThrows(Demo.DemoError.class, () -> ManifestFile.read(bad));
         assertTrue(error.getMessage().contains("bad.yaml: the document at line 5 is not a Kubernetes object"), error.getMessage());
     }
 }

@@ -78,7 +78,7 @@ class TaskfileTest {
         assertTrue(up.path("preconditions").toString().contains("command -v kind"), "cluster:up checks for kind");
         assertTrue(up.path("preconditions").toString().contains("kind is not installed"), "with a clear message");
         assertTrue(String.join("\n", commands(up)).contains("--kubelet-insecure-tls"), "metrics-server on kind needs --kubelet-insecure-tls");
-        assertTrue(Project.read("scripts/demo.java").contains("metrics-server/releases/download/" + vars.path("METRICS_SERVER_VERSION").asText() + "/components.yaml"),
+        assertTrue(Project.read("scripts/lib/MetricsApi.java").contains("metrics-server/releases/download/" + vars.path("METRICS_SERVER_VERSION").asText() + "/components.yaml"),
                 "demo up's fix names the same metrics-server release as cluster:up");
     }
 

@@ -42,7 +42,7 @@ class ViewConsistencyTest {
 
     @Test
     void demoStatusPodLine() {
-        assertEquals("249m (" + PERCENT + "%)", Demo.PodView.cpu(POD, METRICS));
+        assertEquals("249m (" + PERCENT + "%)", PodView.cpu(POD, METRICS));
     }
 
     @Test

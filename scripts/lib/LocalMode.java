@@ -219,6 +219,15 @@ final class LocalRun implements Callable<Integer> {
         this.maxDuration = maxDuration; this.runs = runs; this.port = port; this.dashboardPort = dashboardPort; this.out = out;
     }
 
+    /** What one run has seen so far: the load's arc and the autoscaler's, for the loop and the summary. */
+    private static final class Arc {
+        LoadEngine engine;
+        CompletableFuture<LoadSummary> loadDone;
+        Instant start, loadStart, loadEnd, firstScaleUp, backAtMin;
+        boolean waitingForReady = true;
+        int maxSeen;
+    }
+
     @Override
     public Integer call() throws Exception {
         Path runDir = LocalReplicas.newRunDir(runs);
@@ -226,96 +235,122 @@ final class LocalRun implements Callable<Integer> {
         env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
         out.println("local: building scripts/predict-server.java once with JBang ...");
         List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
-        HpaEngine.Flags flags = HpaEngine.Flags.DEFAULTS;
-
         try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock);
              LocalService service = new LocalService(replicas)) {
-            try {
-                service.start("127.0.0.1", port);
-            } catch (RuntimeException e) {
-                throw new Cli.ScriptError(Cli.FAILED, "local: the Service cannot listen on localhost:" + port + " (" + rootMessage(e) + "). Fix: stop what uses it, or pass --port with a free port.");
-            }
-            LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, flags, clock, timeline, this::load, this::event);
+            startService(service);
+            LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, HpaEngine.Flags.DEFAULTS, clock, timeline, this::load, this::event);
             autoscaler.recordSnapshots(runDir.resolve("snapshots"));
-            Dashboard dashboard = null;
-            if (dashboardPort >= 0) {
-                try {
-                    dashboard = Dashboard.start(Dashboard.LOOPBACK, dashboardPort, timeline, autoscaler::settingsJson, autoscaler::lastExplain, "model-server-hpa (local mode)");
-                } catch (Dashboard.PortInUseException e) {
-                    throw new Cli.ScriptError(Cli.FAILED, "local: " + e.getMessage());
-                }
-            }
+            Dashboard dashboard = startDashboard(autoscaler);
             printIntro(runDir, autoscaler, service, dashboard);
-            // Ctrl+C: stop the loop, then let the main thread stop the replicas and write the summary before the JVM exits.
-            Thread hook = new Thread(() -> {
-                stopped.countDown();
-                try { finished.await(30, TimeUnit.SECONDS); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
-
-            autoscaler.start();
-            LoadEngine engine = null;
-            CompletableFuture<LoadSummary> loadDone = null;
-            Instant start = clock.instant(), loadStart = null, loadEnd = null, firstScaleUp = null, backAtMin = null;
-            int maxSeen = autoscaler.desired();
-            LocalTable table = new LocalTable(out, autoscaler);
-            Instant nextSync = start.plus(syncPeriod);
-            boolean waitForReady = true;
-            while (stopped.getCount() > 0) {
-                Instant now = clock.instant();
-                if (now.isAfter(start.plus(maxDuration))) { out.println("local: --max-duration " + GoDuration.format(maxDuration) + " reached"); break; }
-                // Load starts once the first replica is ready, as a load test starts after `kubectl rollout status`.
-                if (waitForReady && replicas.list().stream().anyMatch(LocalReplicas.Replica::routable)) {
-                    waitForReady = false;
-                    if (stages != null) {
-                        engine = new LoadEngine(new LoadConfig().url(service.uri("/predict")).rate(0).stages(stages).timeout(Duration.ofSeconds(30)));
-                        engine.onSecond(latestLoad::set);
-                        loadDone = engine.start();
-                        loadStart = now;
-                        event("load started: stages " + loadSpec + " (requests/s, open loop)");
-                    }
-                }
-                if (loadDone != null && loadEnd == null && loadDone.isDone()) {
-                    loadEnd = now;
-                    latestLoad.set(null);
-                    event("load finished: " + loadDone.join().responses() + " requests answered");
-                }
-                if (!now.isBefore(nextSync)) {
-                    HpaEngine.Decision d = autoscaler.sync();
-                    nextSync = nextSync.plus(syncPeriod);
-                    if (d.desiredReplicas() > d.currentReplicas() && firstScaleUp == null && loadStart != null) firstScaleUp = now;
-                    maxSeen = Math.max(maxSeen, autoscaler.desired());
-                    table.row(true);
-                } else {
-                    table.tick();
-                }
-                long settled = replicas.list().stream().filter(LocalReplicas.Replica::routable).count();
-                if (loadEnd != null && backAtMin == null && autoscaler.desired() == autoscaler.minReplicas() && settled == autoscaler.minReplicas()
-                        && replicas.list().size() == autoscaler.minReplicas()) {
-                    backAtMin = now;
-                    event("back at minReplicas " + autoscaler.minReplicas());
-                    break;
-                }
-                stopped.await(Math.min(1000, Math.max(50, Duration.between(clock.instant(), nextSync).toMillis())), TimeUnit.MILLISECONDS);
-            }
-            if (engine != null) engine.stop();
-            LoadSummary summary = loadDone == null ? null : loadDone.join();
-            boolean interrupted = stopped.getCount() == 0;
-            try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException e) { /* shutting down: the hook waits for us */ }
-            out.println();
-            if (interrupted) out.println("local: stopped by a signal (Ctrl+C or SIGTERM)");
-            autoscaler.recordState(); // the last state, before the replicas are stopped
-            out.println("local: stopping replicas ...");
-            replicas.close();
-            if (dashboard != null) dashboard.close();
-            Path csv = runDir.resolve("timeline.csv"), chart = runDir.resolve("chart.svg");
-            timeline.writeCsv(csv);
-            timeline.writeChart(chart, "model-server-hpa (local mode)");
-            printSummary(summary, service, maxSeen, start, loadStart, firstScaleUp, loadEnd, backAtMin, csv, chart);
+            Thread hook = stopOnSignal();
+            Arc arc = new Arc();
+            syncUntilDone(replicas, service, autoscaler, arc);
+            stop(arc, hook, autoscaler, replicas, dashboard);
+            writeResults(runDir, service, arc);
         } finally {
             finished.countDown();
         }
         return 0;
+    }
+
+    private void startService(LocalService service) {
+        try {
+            service.start("127.0.0.1", port);
+        } catch (RuntimeException e) {
+            throw new Cli.ScriptError(Cli.FAILED, "local: the Service cannot listen on localhost:" + port + " (" + rootMessage(e) + "). Fix: stop what uses it, or pass --port with a free port.");
+        }
+    }
+
+    private Dashboard startDashboard(LocalAutoscaler autoscaler) {
+        if (dashboardPort < 0) return null;
+        try {
+            return Dashboard.start(Dashboard.LOOPBACK, dashboardPort, timeline, autoscaler::settingsJson, autoscaler::lastExplain, "model-server-hpa (local mode)");
+        } catch (Dashboard.PortInUseException e) {
+            throw new Cli.ScriptError(Cli.FAILED, "local: " + e.getMessage());
+        }
+    }
+
+    /** Ctrl+C or SIGTERM: stop the loop, then let the main thread stop the replicas and write the summary before the JVM exits. */
+    private Thread stopOnSignal() {
+        Thread hook = new Thread(() -> {
+            stopped.countDown();
+            try { finished.await(30, TimeUnit.SECONDS); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    /**
+     * The run: the initial replicas, the load once a replica is ready (as a load test starts after `kubectl
+     * rollout status`), a sync every period, a table row on every change; until the load is over and the
+     * replicas are back at minReplicas, --max-duration, or a signal.
+     */
+    private void syncUntilDone(LocalReplicas replicas, LocalService service, LocalAutoscaler autoscaler, Arc arc) throws Exception {
+        autoscaler.start();
+        arc.start = clock.instant();
+        arc.maxSeen = autoscaler.desired();
+        LocalTable table = new LocalTable(out, autoscaler);
+        Instant nextSync = arc.start.plus(syncPeriod);
+        while (stopped.getCount() > 0) {
+            Instant now = clock.instant();
+            if (now.isAfter(arc.start.plus(maxDuration))) { out.println("local: --max-duration " + GoDuration.format(maxDuration) + " reached"); return; }
+            if (arc.waitingForReady && replicas.list().stream().anyMatch(LocalReplicas.Replica::routable)) startLoad(service, arc, now);
+            if (arc.loadDone != null && arc.loadEnd == null && arc.loadDone.isDone()) {
+                arc.loadEnd = now;
+                latestLoad.set(null);
+                event("load finished: " + arc.loadDone.join().responses() + " requests answered");
+            }
+            if (!now.isBefore(nextSync)) {
+                HpaEngine.Decision d = autoscaler.sync();
+                nextSync = nextSync.plus(syncPeriod);
+                if (d.desiredReplicas() > d.currentReplicas() && arc.firstScaleUp == null && arc.loadStart != null) arc.firstScaleUp = now;
+                arc.maxSeen = Math.max(arc.maxSeen, autoscaler.desired());
+                table.row(true);
+            } else {
+                table.tick();
+            }
+            if (arc.loadEnd != null && backAtMin(replicas, autoscaler)) {
+                arc.backAtMin = now;
+                event("back at minReplicas " + autoscaler.minReplicas());
+                return;
+            }
+            stopped.await(Math.min(1000, Math.max(50, Duration.between(clock.instant(), nextSync).toMillis())), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void startLoad(LocalService service, Arc arc, Instant now) {
+        arc.waitingForReady = false;
+        if (stages == null) return; // no --load: the user drives the load
+        arc.engine = new LoadEngine(new LoadConfig().url(service.uri("/predict")).rate(0).stages(stages).timeout(Duration.ofSeconds(30)));
+        arc.engine.onSecond(latestLoad::set);
+        arc.loadDone = arc.engine.start();
+        arc.loadStart = now;
+        event("load started: stages " + loadSpec + " (requests/s, open loop)");
+    }
+
+    private static boolean backAtMin(LocalReplicas replicas, LocalAutoscaler autoscaler) {
+        long settled = replicas.list().stream().filter(LocalReplicas.Replica::routable).count();
+        return autoscaler.desired() == autoscaler.minReplicas() && settled == autoscaler.minReplicas() && replicas.list().size() == autoscaler.minReplicas();
+    }
+
+    private void stop(Arc arc, Thread hook, LocalAutoscaler autoscaler, LocalReplicas replicas, Dashboard dashboard) {
+        if (arc.engine != null) arc.engine.stop();
+        boolean interrupted = stopped.getCount() == 0;
+        try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException e) { /* shutting down: the hook waits for us */ }
+        out.println();
+        if (interrupted) out.println("local: stopped by a signal (Ctrl+C or SIGTERM)");
+        autoscaler.recordState(); // the last state, before the replicas are stopped
+        out.println("local: stopping replicas ...");
+        replicas.close();
+        if (dashboard != null) dashboard.close();
+    }
+
+    private void writeResults(Path runDir, LocalService service, Arc arc) throws IOException {
+        Path csv = runDir.resolve("timeline.csv"), chart = runDir.resolve("chart.svg");
+        timeline.writeCsv(csv);
+        timeline.writeChart(chart, "model-server-hpa (local mode)");
+        LoadSummary summary = arc.loadDone == null ? null : arc.loadDone.join();
+        printSummary(summary, service, arc.maxSeen, arc.start, arc.loadStart, arc.firstScaleUp, arc.loadEnd, arc.backAtMin, csv, chart);
     }
 
     private LocalAutoscaler.Load load() {
