@@ -4,12 +4,14 @@
 //DEPS io.fabric8:kubernetes-client:8.0.0
 //SOURCES lib/Cli.java
 //SOURCES lib/Kube.java
+//SOURCES lib/KubeOptions.java
 //SOURCES lib/ManifestFiles.java
 //SOURCES lib/GoDuration.java
 //SOURCES lib/KubeFacts.java
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Timeline.java
+//SOURCES lib/TimelineChart.java
 //SOURCES lib/ProblemJson.java
 //SOURCES lib/Dashboard.java
 //SOURCES lib/LocalReplicas.java

@@ -7,8 +7,10 @@
 //SOURCES lib/Snapshot.java
 //SOURCES lib/HpaEngine.java
 //SOURCES lib/Kube.java
+//SOURCES lib/KubeOptions.java
 //SOURCES lib/GoDuration.java
 //SOURCES lib/Timeline.java
+//SOURCES lib/TimelineChart.java
 //SOURCES lib/ProblemJson.java
 //SOURCES lib/Dashboard.java
 //MAIN HpaWatch
@@ -36,6 +38,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ObjectNode;
@@ -68,21 +71,13 @@ class HpaWatch implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(names = {"-n", "--namespace"}, defaultValue = "ml-demo", paramLabel = "NAMESPACE", description = "The HPA's namespace (default ${DEFAULT-VALUE}).")
-    String namespace;
-
-    @Option(names = "--name", defaultValue = "model-server-hpa", paramLabel = "NAME", description = "The HPA's name (default ${DEFAULT-VALUE}).")
-    String name;
+    @Mixin ClusterOptions cluster;
+    @Mixin HpaOptions hpaRef;
 
     @Option(names = {"-l", "--selector"}, defaultValue = "app.kubernetes.io/name=model-server", paramLabel = "SELECTOR",
             description = "The label selector of the HPA's pods (default ${DEFAULT-VALUE}).")
     String selector;
 
-    @Option(names = "--context", paramLabel = "CONTEXT", description = "The kubeconfig context (default: the current one).")
-    String context;
-
-    @Option(names = "--kubeconfig", paramLabel = "FILE", description = "The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
-    Path kubeconfig;
 
     @Option(names = "--pods", description = "Also show each pod's CPU (percent of its request), polled from the metrics API every 15 s.")
     boolean pods;
@@ -125,7 +120,7 @@ class HpaWatch implements Callable<Integer> {
         if (untilReplicas != null && untilReplicas < 0) throw new UserError("--until-replicas must not be negative, got " + untilReplicas);
         if (chart != null && !chart.toString().matches("(?i).*\\.(svg|png)")) throw new UserError("--chart " + chart + ": the file name must end in .svg or .png");
         PrintWriter out = spec.commandLine().getOut();
-        try (Kube.Connection connection = Kube.connect(kubeconfig, context); LiveWatch watch = new LiveWatch(connection, namespace, name, selector, out)) {
+        try (Kube.Connection connection = cluster.connect(); LiveWatch watch = new LiveWatch(connection, cluster.namespace, hpaRef.name, selector, out)) {
             Timeline timeline = new Timeline();
             watch.onSample(timeline::add);
             Dashboard dashboard = web == null ? null : startDashboard(connection, timeline, watch, out);
@@ -142,7 +137,7 @@ class HpaWatch implements Callable<Integer> {
             if (dashboard != null) dashboard.close();
             if (untilReplicas != null && !met) {
                 String why = stop.getCount() == 0 ? "stopped" : "timed out after " + GoDuration.format(timeout);
-                throw new NotMet(why + ": HorizontalPodAutoscaler " + namespace + "/" + name + " has "
+                throw new NotMet(why + ": HorizontalPodAutoscaler " + cluster.namespace + "/" + hpaRef.name + " has "
                         + watch.currentReplicas() + " current replicas, not " + untilReplicas);
             }
             if (untilReplicas != null) out.println("reached " + untilReplicas + " replicas");
@@ -161,10 +156,10 @@ class HpaWatch implements Callable<Integer> {
             Dashboard dashboard = Dashboard.start(Dashboard.LOOPBACK, web, timeline,
                     () -> watch.hpa() == null ? null : Snapshot.JSON.writeValueAsString(watch.hpa().getSpec()),
                     () -> {
-                        LiveRead live = LiveRead.read(connection, namespace, name, Instant.now());
-                        return HpaEngine.explainText(namespace + "/" + name + " (live)", live.snapshot(), HpaEngine.decide(live.snapshot(), HpaEngine.Flags.DEFAULTS),
+                        LiveRead live = LiveRead.read(connection, cluster.namespace, hpaRef.name, Instant.now());
+                        return HpaEngine.explainText(cluster.namespace + "/" + hpaRef.name + " (live)", live.snapshot(), HpaEngine.decide(live.snapshot(), HpaEngine.Flags.DEFAULTS),
                                 "the controller's history is not visible from outside; this assumes a controller that sees the HPA for the first time");
-                    }, "HPA " + namespace + "/" + name);
+                    }, "HPA " + cluster.namespace + "/" + hpaRef.name);
             out.println("dashboard: " + dashboard.url());
             out.flush();
             return dashboard;
@@ -184,7 +179,7 @@ class HpaWatch implements Callable<Integer> {
                 out.println("wrote " + csv + " (" + timeline.samples().size() + " samples)");
             }
             if (chart != null) {
-                timeline.writeChart(chart, "HPA " + namespace + "/" + name);
+                timeline.writeChart(chart, "HPA " + cluster.namespace + "/" + hpaRef.name);
                 out.println("wrote " + chart);
             }
         } catch (IOException e) {
@@ -240,17 +235,10 @@ class HpaWatch implements Callable<Integer> {
                 paramLabel = "DURATION", description = "Scale-down stabilization window (--horizontal-pod-autoscaler-downscale-stabilization; default ${DEFAULT-VALUE}).")
         Duration downscaleStabilization;
 
-        @Option(names = {"-n", "--namespace"}, defaultValue = "ml-demo", paramLabel = "NAMESPACE", description = "Live: the HPA's namespace (default ${DEFAULT-VALUE}).")
-        String namespace;
+        /** Live: which cluster and HPA. */
+        @Mixin ClusterOptions cluster;
+        @Mixin HpaOptions hpaRef;
 
-        @Option(names = "--name", defaultValue = "model-server-hpa", paramLabel = "NAME", description = "Live: the HPA's name (default ${DEFAULT-VALUE}).")
-        String name;
-
-        @Option(names = "--context", paramLabel = "CONTEXT", description = "Live: the kubeconfig context (default: the current one).")
-        String context;
-
-        @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Live: the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
-        Path kubeconfig;
 
         @Option(names = "--save-snapshot", paramLabel = "FILE", description = "Live: also write the snapshot read from the cluster (YAML for .yaml/.yml, else JSON).")
         Path saveSnapshot;
@@ -279,15 +267,15 @@ class HpaWatch implements Callable<Integer> {
         }
 
         private void explainLive(HpaEngine.Flags flags, PrintWriter out) {
-            try (Kube.Connection connection = Kube.connect(kubeconfig, context)) {
-                LiveRead live = LiveRead.read(connection, namespace, name, Instant.now());
+            try (Kube.Connection connection = cluster.connect()) {
+                LiveRead live = LiveRead.read(connection, cluster.namespace, hpaRef.name, Instant.now());
                 if (saveSnapshot != null) write(saveSnapshot, live.snapshot);
                 String note = "the controller's history (its past recommendations and scale events) is not visible from outside "
                         + "kube-controller-manager; this explanation assumes a controller that sees the HPA for the first time: "
                         + "its recommendations are seeded with the current count (so a scale-down shows as held by the stabilization window) "
                         + "and no past scale events limit the rate. The real controller may hold a scale-down, or limit a scale-up, "
                         + "where this says it would not." + live.status;
-                print(namespace + "/" + name + " (live, " + connection.where() + ")", live.snapshot, HpaEngine.decide(live.snapshot, flags), note, out);
+                print(cluster.namespace + "/" + hpaRef.name + " (live, " + connection.where() + ")", live.snapshot, HpaEngine.decide(live.snapshot, flags), note, out);
                 if (!json) live.warnings.forEach(w -> out.println("warning: " + w));
             }
         }
@@ -353,14 +341,14 @@ class HpaWatch implements Callable<Integer> {
         static LiveRead read(Kube.Connection connection, String namespace, String name, Instant now) {
             KubernetesClient client = connection.client();
             List<String> warnings = new ArrayList<>();
-            HorizontalPodAutoscaler hpa = call(connection, "get HorizontalPodAutoscaler " + namespace + "/" + name,
+            HorizontalPodAutoscaler hpa = Kube.request(connection, "get HorizontalPodAutoscaler " + namespace + "/" + name,
                     () -> client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(namespace).withName(name).get());
             if (hpa == null) throw new Failed("HorizontalPodAutoscaler " + namespace + "/" + name + " not found at " + connection.where());
             CrossVersionObjectReference ref = hpa.getSpec() == null ? null : hpa.getSpec().getScaleTargetRef();
             if (ref == null || ref.getKind() == null || ref.getName() == null) {
                 throw new Failed("HorizontalPodAutoscaler " + namespace + "/" + name + " has no spec.scaleTargetRef");
             }
-            Scale scale = call(connection, "get the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName(), () -> switch (ref.getKind()) {
+            Scale scale = Kube.request(connection, "get the scale of " + ref.getKind() + " " + namespace + "/" + ref.getName(), () -> switch (ref.getKind()) {
                 case "Deployment" -> client.apps().deployments().inNamespace(namespace).withName(ref.getName()).scale();
                 case "StatefulSet" -> client.apps().statefulSets().inNamespace(namespace).withName(ref.getName()).scale();
                 case "ReplicaSet" -> client.apps().replicaSets().inNamespace(namespace).withName(ref.getName()).scale();
@@ -379,7 +367,7 @@ class HpaWatch implements Callable<Integer> {
                 warnings.add("the Scale had no status.selector; used the " + ref.getKind() + "'s spec.selector (" + selector + ")");
             }
             ListOptions bySelector = new ListOptionsBuilder().withLabelSelector(selector).build();
-            List<Pod> pods = call(connection, "list pods " + selector, () -> client.pods().inNamespace(namespace).list(bySelector).getItems());
+            List<Pod> pods = Kube.request(connection, "list pods " + selector, () -> client.pods().inNamespace(namespace).list(bySelector).getItems());
             List<PodMetrics> metrics;
             try {
                 metrics = Kube.podMetrics(connection, namespace, selector);
@@ -418,13 +406,6 @@ class HpaWatch implements Callable<Integer> {
             return String.join(",", parts);
         }
 
-        private static <T> T call(Kube.Connection connection, String what, java.util.function.Supplier<T> request) {
-            try {
-                return request.get();
-            } catch (KubernetesClientException e) {
-                throw Kube.explain(e, what, connection);
-            }
-        }
     }
 
     /**

@@ -585,6 +585,12 @@ final class LoadSchedule {
  * both on one LoadHttpClient whose event loop(s) drive all connections.
  */
 final class LoadEngine {
+    /** This process's CPU time so far, for the summary's CPU per request (0 where the JVM cannot tell). */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) return os.getProcessCpuTime();
+        return 0;
+    }
+
     /** Class loading and JIT compilation last for the JVM, so one warm-up serves every later engine. */
     private static final AtomicBoolean WARMED = new AtomicBoolean();
 
@@ -708,7 +714,7 @@ final class LoadEngine {
         if (WARMED.compareAndSet(false, true)) warmUp();
         int threads = config.threads() > 0 ? config.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // leave cores to a local server
         client = openClient(config.url(), connections(), threads);
-        cpuStartNanos = LoadReport.processCpuNanos();
+        cpuStartNanos = processCpuNanos();
         startNanos = lastTickNanos = System.nanoTime();
         ticker = Executors.newSingleThreadScheduledExecutor(daemon("loadgen-ticker"));
         ticker.scheduleAtFixedRate(() -> tick(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
@@ -871,7 +877,7 @@ final class LoadEngine {
         for (LoadErrorKind kind : LoadErrorKind.values()) byKind.put(kind, errors.get(kind.ordinal()));
         Map<Integer, Long> codes = new TreeMap<>();
         for (int code = 0; code < statuses.length(); code++) if (statuses.get(code) > 0) codes.put(code, statuses.get(code));
-        double cpu = (LoadReport.processCpuNanos() - cpuStartNanos) / 1e9;
+        double cpu = (processCpuNanos() - cpuStartNanos) / 1e9;
         result.complete(new LoadSummary(config.url(), config.openLoop(), schedule, Duration.ofNanos(elapsed), sent.sum(),
                 responses.sum(), cancelled, late.sum(), dropped, total.copy(), codes, byKind, firstOtherError.get(), cpu, stopping));
     }
@@ -1810,11 +1816,6 @@ final class LoadReport {
         } catch (ReflectiveOperationException e) {
             return true;
         }
-    }
-
-    static long processCpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) return os.getProcessCpuTime();
-        return 0;
     }
 
     static String millis(double ms) {

@@ -2,6 +2,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //SOURCES lib/Cli.java
+//SOURCES lib/GoDuration.java
 //SOURCES lib/ManifestFiles.java
 //SOURCES lib/Manifests.java
 //SOURCES predict-server.java

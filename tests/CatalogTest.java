@@ -83,4 +83,20 @@ class CatalogTest {
             }
         }
     }
+
+    /**
+     * Each script builds on its own, as a user's `./jbang NAME@.` builds it. The test run compiles every
+     * script together into one jar, so a companion script that forgets a //SOURCES line would pass the
+     * suite and fail for the user; this builds each alias's script with JBang, alone.
+     */
+    @Test
+    void everyAliasBuildsStandaloneWithJBang() throws Exception {
+        for (var alias : aliases().properties()) {
+            if (alias.getKey().equals("test")) continue; // this very run built it
+            String ref = alias.getValue().get("script-ref").asText();
+            Project.Result r = Project.exec(Project.jbangCommand("build", ref), java.util.Map.of(), 300);
+            assertEquals(0, r.exitCode(), "./jbang build " + ref + ":\n" + r.output());
+            assertFalse(r.output().contains("error:"), r.output());
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //SOURCES ../scripts/lib/ProblemJson.java
 //SOURCES ../scripts/lib/Dashboard.java
 //SOURCES ../scripts/lib/Timeline.java
+//SOURCES ../scripts/lib/TimelineChart.java
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

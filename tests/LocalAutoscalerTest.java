@@ -1,3 +1,5 @@
+//SOURCES ../scripts/lib/Cli.java
+//SOURCES ../scripts/lib/GoDuration.java
 //SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/LocalAutoscaler.java
 //SOURCES ../scripts/lib/Snapshot.java

@@ -1,3 +1,5 @@
+//SOURCES ../scripts/lib/Cli.java
+//SOURCES ../scripts/lib/GoDuration.java
 //SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/LocalReplicas.java
 //SOURCES ../scripts/lib/LocalService.java

@@ -1,5 +1,6 @@
 //SOURCES ../scripts/lib/KubeFacts.java
 //SOURCES ../scripts/lib/Timeline.java
+//SOURCES ../scripts/lib/TimelineChart.java
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

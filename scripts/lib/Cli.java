@@ -124,11 +124,17 @@ final class Cli {
 
     /** Sleeps D for a wait loop; an interrupt ends the wait as a timeout would. */
     static void sleep(Duration d) {
+        if (!pause(d)) throw new ScriptError(TIMED_OUT, "interrupted while waiting");
+    }
+
+    /** Sleeps D; false when interrupted (the interrupt flag is set again, for the caller's loop to see). */
+    static boolean pause(Duration d) {
         try {
             Thread.sleep(d.toMillis());
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ScriptError(TIMED_OUT, "interrupted while waiting");
+            return false;
         }
     }
 }

@@ -10,21 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-// demo's shared options and inputs: where the cluster is (kubectl's flags), where the manifests are and how they reach the server, and reading a manifest file with demo's exit codes.
-
-/** Where the cluster is: kubectl's flags. */
-class ClusterOptions {
-    @Option(names = "--context", paramLabel = "CONTEXT", description = "The kubeconfig context (default: the current one).")
-    String context;
-
-    @Option(names = {"-n", "--namespace"}, defaultValue = "ml-demo", paramLabel = "NAMESPACE", description = "The demo's namespace (default ${DEFAULT-VALUE}).")
-    String namespace;
-
-    @Option(names = "--kubeconfig", paramLabel = "FILE", description = "The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
-    Path kubeconfig;
-
-    Kube.Connection connect() { return Kube.connect(kubeconfig, context); }
-}
+// demo's shared options and inputs: where the manifests are and how they reach the server, and reading a manifest file with demo's exit codes.
+// Where the cluster is: ClusterOptions in KubeOptions.java, which hpa-watch shares.
 
 /** Where the manifests are and how they reach the server. */
 class ManifestOptions {

@@ -112,7 +112,7 @@ class LocalCommand implements Callable<Integer> {
                 throw new Cli.ScriptError(Cli.USAGE, "local: --load: " + e.getMessage());
             }
         }
-        LocalRun run = new LocalRun(workload, hpa, request, syncPeriod, stages, load, maxDuration, runs, port, noDashboard ? -1 : dashboardPort, out);
+        LocalRun run = new LocalRun(this, workload, hpa, request, stages, out);
         return run.call();
     }
 
@@ -201,10 +201,9 @@ final class LocalRun implements Callable<Integer> {
     private final LocalCommand.Workload workload;
     private final HorizontalPodAutoscaler hpa;
     private final Quantity request;
-    private final Duration syncPeriod;
     private final List<LoadSchedule.Stage> stages;
+    private final Duration syncPeriod, maxDuration; // from the command's options, as the others below
     private final String loadSpec;
-    private final Duration maxDuration;
     private final Path runs;
     private final int port, dashboardPort;
     private final PrintWriter out;
@@ -213,10 +212,11 @@ final class LocalRun implements Callable<Integer> {
     private final CountDownLatch stopped = new CountDownLatch(1), finished = new CountDownLatch(1);
     private final Clock clock = Clock.systemUTC();
 
-    LocalRun(LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, Duration syncPeriod, List<LoadSchedule.Stage> stages,
-             String loadSpec, Duration maxDuration, Path runs, int port, int dashboardPort, PrintWriter out) {
-        this.workload = workload; this.hpa = hpa; this.request = request; this.syncPeriod = syncPeriod; this.stages = stages; this.loadSpec = loadSpec;
-        this.maxDuration = maxDuration; this.runs = runs; this.port = port; this.dashboardPort = dashboardPort; this.out = out;
+    /** A run of OPTIONS (the parsed command line) over WORKLOAD, with the HPA, request and load stages they resolve to. */
+    LocalRun(LocalCommand options, LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, List<LoadSchedule.Stage> stages, PrintWriter out) {
+        this.workload = workload; this.hpa = hpa; this.request = request; this.stages = stages; this.out = out;
+        this.syncPeriod = options.syncPeriod; this.maxDuration = options.maxDuration; this.loadSpec = options.load; this.runs = options.runs;
+        this.port = options.port; this.dashboardPort = options.noDashboard ? -1 : options.dashboardPort;
     }
 
     /** What one run has seen so far: the load's arc and the autoscaler's, for the loop and the summary. */

@@ -134,7 +134,7 @@ final class LocalReplicas implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            sleep(Duration.ofMillis(100));
+            Cli.pause(Duration.ofMillis(100));
         }
         if (!replica.process.isAlive() && replica.state == KubeFacts.PodState.starting) replica.state = KubeFacts.PodState.terminated;
     }
@@ -147,7 +147,7 @@ final class LocalReplicas implements AutoCloseable {
     void remove(Replica replica, Duration timeout) {
         replica.state = KubeFacts.PodState.draining;
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (replica.outstanding.get() > 0 && System.nanoTime() < deadline) sleep(Duration.ofMillis(20));
+        while (replica.outstanding.get() > 0 && System.nanoTime() < deadline) Cli.pause(Duration.ofMillis(20));
         replica.process.destroy(); // SIGTERM
         try {
             if (!replica.process.waitFor(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS)) {
@@ -192,9 +192,6 @@ final class LocalReplicas implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) { return s.getLocalPort(); }
     }
 
-    static void sleep(Duration d) {
-        try { Thread.sleep(d.toMillis()); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
-    }
 
     /** A new folder runs/local-<UTC time>, with -2, -3 ... when two runs start in the same second. */
     static Path newRunDir(Path base) throws IOException {

@@ -1,29 +1,11 @@
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
 //DEPS com.fasterxml.jackson.dataformat:jackson-dataformat-csv:2.22.4
-//DEPS org.jfree:jfreechart:1.5.6
-//DEPS org.jfree:org.jfree.svg:5.0.7
 
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.plot.CombinedDomainXYPlot;
-import org.jfree.chart.plot.ValueMarker;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYStepRenderer;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
-import org.jfree.svg.SVGGraphics2D;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.geom.Rectangle2D;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,100 +168,10 @@ final class Timeline {
 
     private static Double optionalDouble(String v) { return v == null || v.isEmpty() ? null : Double.valueOf(v); }
 
-    // ---- chart ----
+    // ---- chart: TimelineChart.java ----
 
-    /** Colours from the Okabe-Ito palette, which stays distinguishable with the common colour-vision deficiencies. */
-    static final Color BLUE = new Color(0x0072B2), ORANGE = new Color(0xE69F00), VERMILION = new Color(0xD55E00), GREY = new Color(0x777777), GREEN = new Color(0x009E73);
-
-    /** Writes the chart as SVG or PNG, chosen by the file name's extension. */
+    /** Writes the chart (TimelineChart) as SVG or PNG, chosen by the file name's extension. */
     void writeChart(Path file, String title) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        JFreeChart chart = chart(title);
-        int width = 1100, height = 700;
-        if (name.endsWith(".svg")) {
-            SVGGraphics2D g = new SVGGraphics2D(width, height);
-            chart.draw(g, new Rectangle2D.Double(0, 0, width, height));
-            Files.writeString(file, g.getSVGDocument());
-        } else if (name.endsWith(".png")) {
-            try (OutputStream out = Files.newOutputStream(file)) {
-                ChartUtils.writeChartAsPNG(out, chart, width, height);
-            }
-        } else {
-            throw new IllegalArgumentException("chart file must end in .svg or .png: " + file);
-        }
-    }
-
-    /** Two panels over one time axis: replicas (current, desired, min/max guides) and CPU against the target. */
-    JFreeChart chart(String title) {
-        System.setProperty("java.awt.headless", "true");
-        Instant start = start();
-        XYSeries current = new XYSeries("current replicas"), desired = new XYSeries("desired replicas");
-        XYSeries cpu = new XYSeries("average CPU (% of request)"), target = new XYSeries("target");
-        int min = 1, max = 1;
-        for (Sample s : samples) {
-            double t = Duration.between(start, s.time()).toMillis() / 1000.0;
-            current.add(t, s.currentReplicas());
-            desired.add(t, s.desiredReplicas());
-            if (s.cpuCurrent() != null) cpu.add(t, s.cpuCurrent());
-            target.add(t, s.cpuTarget());
-            min = s.minReplicas();
-            max = s.maxReplicas();
-        }
-        Font label = new Font(Font.SANS_SERIF, Font.PLAIN, 16), ticks = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
-
-        NumberAxis replicasAxis = new NumberAxis("replicas");
-        replicasAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        replicasAxis.setRange(0, max + 1);
-        XYStepRenderer steps = new XYStepRenderer();
-        steps.setSeriesPaint(0, BLUE);
-        steps.setSeriesStroke(0, new BasicStroke(3f));
-        steps.setSeriesPaint(1, ORANGE);
-        steps.setSeriesStroke(1, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{8f, 5f}, 0f));
-        XYPlot replicas = new XYPlot(collection(current, desired), null, replicasAxis, steps);
-        for (int guide : new int[]{min, max}) {
-            ValueMarker marker = new ValueMarker(guide, GREY, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{2f, 4f}, 0f));
-            marker.setLabel(guide == min ? "min " + min : "max " + max);
-            marker.setLabelFont(ticks);
-            marker.setLabelPaint(GREY);
-            marker.setLabelBackgroundColor(new Color(0, 0, 0, 0));
-            marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
-            marker.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
-            replicas.addRangeMarker(marker);
-        }
-
-        NumberAxis cpuAxis = new NumberAxis("CPU, % of request");
-        XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, false);
-        lines.setSeriesPaint(0, VERMILION);
-        lines.setSeriesStroke(0, new BasicStroke(3f));
-        lines.setSeriesPaint(1, GREEN);
-        lines.setSeriesStroke(1, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{8f, 5f}, 0f));
-        XYPlot utilization = new XYPlot(collection(cpu, target), null, cpuAxis, lines);
-
-        NumberAxis time = new NumberAxis("time since start, seconds");
-        time.setAutoRangeIncludesZero(true);
-        time.setAutoRangeMinimumSize(10);
-        cpuAxis.setAutoRangeIncludesZero(true);
-        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(time);
-        plot.add(replicas, 1);
-        plot.add(utilization, 1);
-        for (NumberAxis axis : List.of(time, replicasAxis, cpuAxis)) {
-            axis.setLabelFont(label);
-            axis.setTickLabelFont(ticks);
-        }
-        for (XYPlot p : List.of(replicas, utilization)) {
-            p.setBackgroundPaint(Color.WHITE);
-            p.setRangeGridlinePaint(new Color(0xDDDDDD));
-            p.setDomainGridlinePaint(new Color(0xDDDDDD));
-        }
-        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 20), plot, true);
-        chart.getLegend().setItemFont(ticks);
-        chart.setBackgroundPaint(Color.WHITE);
-        return chart;
-    }
-
-    private static XYSeriesCollection collection(XYSeries... series) {
-        XYSeriesCollection c = new XYSeriesCollection();
-        for (XYSeries s : series) c.addSeries(s);
-        return c;
+        TimelineChart.write(samples(), file, title);
     }
 }
