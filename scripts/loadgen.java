@@ -1706,7 +1706,7 @@ final class LoadReport {
             t.append(String.format(Locale.ROOT, "  open loop    %d late sends (left > %d ms after their time), %d dropped (not sent before the end)%n",
                     s.late(), LoadConfig.LATE_AFTER.toMillis(), s.dropped()));
         }
-        t.append(String.format(Locale.ROOT, "  client CPU   %.2f s (%.1f µs per request)%n", s.clientCpuSeconds(), s.cpuMicrosPerRequest()));
+        t.append(String.format(Locale.ROOT, "  client CPU   %.2f s (%.1f us per request)%n", s.clientCpuSeconds(), s.cpuMicrosPerRequest()));
         if (thresholds.any()) {
             t.append("  thresholds   ").append(failures.isEmpty() ? "all held" : "FAILED: " + String.join("; ", failures)).append('\n');
         }

@@ -236,7 +236,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             long warmMs = inference.warmUp();
             lifecycle.markReady();
             double readyIn = (System.currentTimeMillis() - startedAt) / 1000.0;
-            System.out.printf(Locale.ROOT, "predict-server ready on http://%s:%d · model %s %s (%s) · mode %s %d ms/row · %d workers, queue %d · warm-up %d ms · ready %.2f s after start%n",
+            System.out.printf(Locale.ROOT, "predict-server ready on http://%s:%d - model %s %s (%s) - mode %s %d ms/row - %d workers, queue %d - warm-up %d ms - ready %.2f s after start%n",
                     settings.host(), app.port(), settings.modelName(), version, model.describe(), settings.inferenceMode(), settings.inferenceMs(),
                     settings.workers(), settings.maxQueue(), warmMs, readyIn);
             System.out.flush();

@@ -88,9 +88,9 @@ class LoadgenBench {
             System.out.printf(Locale.ROOT, "  loadgen  %10.0f requests/s   (runs: %s) = %.0f%% of wrk (target >= 80%%: %s)%n", loadgenRps, runs(loadgenRuns),
                     100 * loadgenRps / wrkRps, loadgenRps >= 0.8 * wrkRps ? "met" : "MISSED");
             System.out.printf(Locale.ROOT, "  loadgen after its JIT warm-up (seconds 4..%d): %.0f requests/s = %.0f%% of wrk%n", seconds, steady, 100 * steady / wrkRps);
-            System.out.printf(Locale.ROOT, "  loadgen CPU: %.1f µs per request during the run (JIT included: %.2f s for %.0f requests; errors %.0f)%n",
+            System.out.printf(Locale.ROOT, "  loadgen CPU: %.1f us per request during the run (JIT included: %.2f s for %.0f requests; errors %.0f)%n",
                     cpuPerRequest, cpuSeconds, responses, errors);
-            System.out.printf(Locale.ROOT, "  whole processes, start-up included: wrk %.1f µs per request, loadgen %.1f µs per request (%.1fx wrk's)%n",
+            System.out.printf(Locale.ROOT, "  whole processes, start-up included: wrk %.1f us per request, loadgen %.1f us per request (%.1fx wrk's)%n",
                     wrkCpu * 1e6 / wrkRequests, loadgenProcessCpu * 1e6 / responses, (loadgenProcessCpu / responses) / (wrkCpu / wrkRequests));
             System.out.printf(Locale.ROOT, "%nopen loop --rate %d, %d s (load average now %s):%n", OPEN_LOOP_RATE, seconds, loadAverage());
             double off = 100 * (achieved - OPEN_LOOP_RATE) / OPEN_LOOP_RATE;
