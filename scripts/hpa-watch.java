@@ -606,16 +606,16 @@ class HpaWatch implements Callable<Integer> {
             List<HorizontalPodAutoscalerCondition> conditions = h.getStatus() == null || h.getStatus().getConditions() == null ? List.of() : h.getStatus().getConditions();
             for (HorizontalPodAutoscalerCondition c : conditions) {
                 if (("ScalingActive".equals(c.getType()) || "AbleToScale".equals(c.getType())) && "False".equals(c.getStatus())) {
-                    return c.getType() + "=False " + c.getReason() + ": " + Cli.oneLine(c.getMessage());
+                    return Cli.oneLine(c.getType() + "=False " + c.getReason() + ": " + c.getMessage());
                 }
             }
             Event e = latestEvent;
-            if (e != null) return e.getReason() + ": " + Cli.oneLine(e.getMessage());
+            if (e != null) return Cli.oneLine(e.getReason() + ": " + e.getMessage());
             for (HorizontalPodAutoscalerCondition c : conditions) {
-                if ("ScalingLimited".equals(c.getType()) && "True".equals(c.getStatus())) return "ScalingLimited " + c.getReason();
+                if ("ScalingLimited".equals(c.getType()) && "True".equals(c.getStatus())) return "ScalingLimited " + Cli.printable(c.getReason());
             }
             for (HorizontalPodAutoscalerCondition c : conditions) {
-                if ("AbleToScale".equals(c.getType())) return c.getReason();
+                if ("AbleToScale".equals(c.getType())) return Cli.printable(c.getReason());
             }
             return "";
         }

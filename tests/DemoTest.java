@@ -314,13 +314,20 @@ class DemoTest {
                 .withType("Normal").withReason("SuccessfulRescale").withMessage("New size: 2; reason: cpu resource utilization (percentage of request) above target")
                 .withNewInvolvedObject().withKind("HorizontalPodAutoscaler").withName("model-server-hpa").endInvolvedObject()
                 .withLastTimestamp(java.time.Instant.now().minusSeconds(30).toString()).build()).create();
+        // a hostile event: terminal escape sequences in its reason and message must not reach the terminal
+        client.v1().events().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.EventBuilder().withNewMetadata().withName("e2").endMetadata()
+                .withType("Warning").withReason("Evil\u001b[31m").withMessage("\u001b]0;pwned\u0007\u001b[2Jcleared\u202Eright")
+                .withNewInvolvedObject().withKind("HorizontalPodAutoscaler").withName("model-server-hpa").endInvolvedObject()
+                .withLastTimestamp(java.time.Instant.now().minusSeconds(60).toString()).build()).create();
         CliRun r = demo("status");
         assertEquals(0, r.exitCode(), r.toString());
+        assertFalse(r.out().chars().anyMatch(c -> Character.getType(c) == Character.CONTROL && c != '\n'), "no control character reaches the terminal: " + r.out());
+        assertTrue(r.out().contains("Evil?[31m") && r.out().contains("?]0;pwned??[2Jcleared?right"), r.out());
         // KubeFacts' rule, as in every view: 248600u is 249m (rounded up), 249 x 100 / 500 = 49% (truncated; half-up would say 50%)
         assertTrue(r.out().matches("(?s).*model-server-5d8f7-x1\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+249m \\(" + ViewConsistencyTest.PERCENT + "%\\).*"), r.out());
         assertTrue(r.out().contains("HPA model-server-hpa -> Deployment/model-server: CPU 80%/50%, replicas 1 (desired 2, min 1, max 5)"), r.out());
         assertTrue(r.out().contains("SucceededRescale"), r.out());
-        assertTrue(r.out().matches("(?s).*EVENTS \\(latest 1\\)\\s+3\\ds\\s+Normal\\s+SuccessfulRescale\\s+HorizontalPodAutoscaler/model-server-hpa\\s+New size: 2.*"), r.out());
+        assertTrue(r.out().matches("(?s).*EVENTS \\(latest 2\\)\\s+3\\ds\\s+Normal\\s+SuccessfulRescale\\s+HorizontalPodAutoscaler/model-server-hpa\\s+New size: 2.*"), r.out());
     }
 
     @Test

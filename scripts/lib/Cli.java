@@ -67,9 +67,18 @@ final class Cli {
         return cli;
     }
 
-    /** TEXT on one line: line breaks and the blanks around them become one space. */
+    /**
+     * TEXT on one line, safe for a terminal: line breaks and the blanks around them become one space, and
+     * every other control character (ESC of a terminal escape sequence, BEL, the C1 controls) becomes '?'.
+     * Text from a cluster (event messages, reasons, names) goes through here before it is printed.
+     */
     static String oneLine(String text) {
-        return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ").strip();
+        return text == null ? "" : printable(text.replaceAll("\\s*\\R\\s*", " ").strip());
+    }
+
+    /** TEXT with its control characters (C0, DEL, C1) and the bidirectional overrides replaced by '?'. */
+    static String printable(String text) {
+        return text == null ? "" : text.replaceAll("[\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]", "?");
     }
 
     /** The live tables' clock: UTC, HH:mm:ss, seconds always shown. Their first column is headed "UTC". */
@@ -108,7 +117,7 @@ final class Cli {
         /** Prints "  [elapsed] LINE" when LINE differs from the last one shown (OUT may be null: no progress lines). */
         void progress(String line) {
             if (out == null || line.equals(last)) return;
-            out.println("  [" + GoDuration.age(elapsed()) + "] " + line);
+            out.println("  [" + GoDuration.age(elapsed()) + "] " + printable(line));
             out.flush();
             last = line;
         }

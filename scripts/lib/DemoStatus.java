@@ -45,7 +45,7 @@ class DemoStatus implements Callable<Integer> {
             out.println();
             out.printf("%-40s %-6s %-22s %-9s %-6s %s%n", "POD", "READY", "STATUS", "RESTARTS", "AGE", "CPU (of request)");
             for (Pod pod : pods.stream().sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList()) {
-                out.printf("%-40s %-6s %-22s %-9d %-6s %s%n", pod.getMetadata().getName(), PodView.readyColumn(pod), PodView.state(pod),
+                out.printf("%-40s %-6s %-22s %-9d %-6s %s%n", Cli.printable(pod.getMetadata().getName()), PodView.readyColumn(pod), Cli.printable(PodView.state(pod)),
                         PodView.restarts(pod), PodView.age(pod, now), usage == null ? "n/a" : PodView.cpu(pod, usage.get(pod.getMetadata().getName())));
             }
             if (pods.isEmpty()) out.println("(no pods)");
@@ -60,8 +60,8 @@ class DemoStatus implements Callable<Integer> {
                     .stream().sorted(Comparator.comparing(Kube::eventTime).reversed()).limit(events).toList();
             out.println("EVENTS (latest " + recent.size() + ")");
             for (Event e : recent) {
-                out.printf("  %-6s %-8s %-22s %-40s %s%n", PodView.ago(Kube.eventTime(e), now), e.getType(), e.getReason(),
-                        e.getInvolvedObject() == null ? "" : e.getInvolvedObject().getKind() + "/" + e.getInvolvedObject().getName(), Cli.oneLine(e.getMessage()));
+                out.printf("  %-6s %-8s %-22s %-40s %s%n", PodView.ago(Kube.eventTime(e), now), Cli.printable(e.getType()), Cli.printable(e.getReason()),
+                        e.getInvolvedObject() == null ? "" : Cli.printable(e.getInvolvedObject().getKind() + "/" + e.getInvolvedObject().getName()), Cli.oneLine(e.getMessage()));
             }
             out.flush();
             return Demo.OK;

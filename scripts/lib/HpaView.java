@@ -27,7 +27,7 @@ final class HpaView {
                 + ", min " + spec.getMinReplicas() + ", max " + spec.getMaxReplicas() + ")");
         if (status != null && status.getConditions() != null) {
             for (HorizontalPodAutoscalerCondition c : status.getConditions()) {
-                line.append("\n  ").append(String.format("%-15s %-6s %-28s %s", c.getType(), c.getStatus(), c.getReason(), Cli.oneLine(c.getMessage())));
+                line.append("\n  ").append(String.format("%-15s %-6s %-28s %s", Cli.printable(c.getType()), Cli.printable(c.getStatus()), Cli.printable(c.getReason()), Cli.oneLine(c.getMessage())));
             }
         }
         return line.toString();
