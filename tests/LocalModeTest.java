@@ -161,6 +161,47 @@ class LocalModeTest {
         }
     }
 
+    /**
+     * Every flag and every manifest value the local mode uses is checked before anything starts: one line that
+     * names the flag, or the manifest's file:line and field, and the fix; exit 2; no run folder, no replica.
+     * In process (nothing would start a child): Demo's command line, as `./jbang demo@. local` runs it.
+     */
+    @Test
+    void badFlagsAndManifestValuesAreRefusedBeforeAnythingStarts(@TempDir Path tmp) throws Exception {
+        String hpa = Files.readString(Project.path("manifests/hpa.yaml")), server = Files.readString(Project.path("manifests/model-server.yaml"));
+        record Bad(String name, String hpaYaml, String serverYaml, List<String> flags, String expected) {}
+        List<Bad> table = List.of(
+                new Bad("--target 0", hpa, server, List.of("--target", "0"), "--target must be a positive percent of the CPU request, e.g. 50; got 0"),
+                new Bad("--target -1", hpa, server, List.of("--target", "-1"), "--target must be a positive percent"),
+                new Bad("--target abc", hpa, server, List.of("--target", "abc"), "'abc'"),
+                new Bad("min > max", hpa.replace("  minReplicas: 1\n", "  minReplicas: 6\n"), server, List.of(), "hpa.yaml:28: spec.minReplicas: 6 is more than maxReplicas 5"),
+                new Bad("maxReplicas 0", hpa.replace("  minReplicas: 1\n  maxReplicas: 5\n", "  maxReplicas: 0\n"), server, List.of(),
+                        "hpa.yaml:28: spec.maxReplicas: must be greater than or equal to 1, got 0"),
+                new Bad("a policy type that does not exist", hpa.replace("        - type: Percent # at most double", "        - type: Doubling # at most double"), server, List.of(),
+                        "hpa.yaml:46: spec.behavior.scaleUp.policies[0].type: expected Pods or Percent, got Doubling"),
+                new Bad("a negative window", hpa.replace("      stabilizationWindowSeconds: 300\n", "      stabilizationWindowSeconds: -5\n"), server, List.of(),
+                        "hpa.yaml:57: spec.behavior.scaleDown.stabilizationWindowSeconds: must be between 0 and 3600"),
+                new Bad("a negative period", hpa.substring(0, hpa.lastIndexOf("periodSeconds: 15")) + "periodSeconds: -15" + hpa.substring(hpa.lastIndexOf("periodSeconds: 15") + 17),
+                        server, List.of(), "hpa.yaml:62: spec.behavior.scaleDown.policies[0].periodSeconds: must be between 1 and 1800 (30 minutes), got -15"),
+                new Bad("a malformed tolerance", hpa.replace("      stabilizationWindowSeconds: 0\n", "      stabilizationWindowSeconds: 0\n      tolerance: lots\n"), server, List.of(),
+                        "hpa.yaml:44: spec.behavior.scaleUp.tolerance: not a quantity: lots"),
+                new Bad("a malformed --cpu-request", hpa, server, List.of("--cpu-request", "lots"), "--cpu-request must be a positive CPU quantity"),
+                new Bad("a missing CPU request", hpa, server.replace("            requests:\n              cpu: 500m\n", "            requests:\n"), List.of(),
+                        "model-server.yaml:1071: spec.template.spec.containers[0].resources.requests.cpu: missing"));
+        for (Bad bad : table) {
+            Path dir = Files.createDirectories(tmp.resolve(bad.name().replaceAll("\\W+", "-")));
+            Files.writeString(dir.resolve("hpa.yaml"), bad.hpaYaml());
+            Files.writeString(dir.resolve("model-server.yaml"), bad.serverYaml());
+            Path runs = dir.resolve("runs");
+            List<String> args = new ArrayList<>(List.of("local", "--manifests", dir.toString(), "--runs", runs.toString(), "--no-dashboard", "--port", "1"));
+            args.addAll(bad.flags());
+            CliRun r = CliRun.of(Demo.commandLine(), args.toArray(String[]::new));
+            r.assertOneLineError("demo", Cli.USAGE, bad.expected());
+            assertFalse(r.err().contains("internal error"), bad.name() + ": " + r.err());
+            assertFalse(Files.exists(runs), bad.name() + ": nothing started, no run folder");
+        }
+    }
+
     @Test
     void aBadOptionOrManifestFolderIsOneClearLineAndExit2(@TempDir Path runs) throws Exception {
         Project.Result missing = Project.exec(localCommand(runs, "--manifests", runs.resolve("nope").toString()), Map.of(), 60);
@@ -178,7 +219,7 @@ class LocalModeTest {
                 .replace("      stabilizationWindowSeconds: 0\n", "      stabilizationWindowSeconds: 0\n      tolerance: -0.05\n"));
         Project.Result tolerance = Project.exec(localCommand(runs, "--manifests", badHpa.toString()), Map.of(), 60);
         assertEquals(2, tolerance.exitCode(), tolerance.output());
-        assertTrue(tolerance.output().contains("hpa.yaml: spec.behavior.scaleUp.tolerance: must be greater than or equal to 0, got -0.05"), tolerance.output());
+        assertTrue(tolerance.output().contains("hpa.yaml:44: spec.behavior.scaleUp.tolerance: must be greater than or equal to 0, got -0.05"), tolerance.output());
         for (Project.Result r : List.of(missing, load, request, tolerance)) assertFalse(r.output().contains("\tat "), r.output());
     }
 }

@@ -89,14 +89,23 @@ class LocalCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Cli.ScriptError(Cli.USAGE, "local: " + e.getMessage());
         }
+        // Everything is checked before anything starts: a flag by its name, a manifest value by its file:line.
+        if (target != null && target <= 0) throw new Cli.ScriptError(Cli.USAGE, "local: --target must be a positive percent of the CPU request, e.g. 50; got " + target);
+        if (scaleDownWindow != null && scaleDownWindow.getSeconds() > 3600) {
+            throw new Cli.ScriptError(Cli.USAGE, "local: --scale-down-window must be at most 1h (the API server's limit), got " + GoDuration.format(scaleDownWindow));
+        }
+        try {
+            LocalAutoscaler.snapshot(Instant.EPOCH, workload.hpa, 1, new Quantity("200m"), List.of(), null).validate(); // the HPA as the engine will read it
+        } catch (Snapshot.InvalidSnapshotException e) {
+            throw manifestError("hpa.yaml", e.getMessage().replaceFirst("^hpa\\.", ""), "fix the manifest");
+        }
+        if (workload.deploymentCpuRequest() == null && cpuRequest == null) {
+            throw manifestError("model-server.yaml", "spec.template.spec.containers[0].resources.requests.cpu: missing; the HPA computes CPU as a percent of it "
+                    + "(a cluster's controller would report 'missing request for cpu')", "add it, or pass --cpu-request");
+        }
         HorizontalPodAutoscaler hpa = workload.hpa;
         if (target != null) hpa = withTarget(hpa, target);
         if (scaleDownWindow != null) hpa = withScaleDownWindow(hpa, scaleDownWindow);
-        try {
-            LocalAutoscaler.snapshot(Instant.EPOCH, hpa, 1, new Quantity("200m"), List.of(), null).validate(); // the HPA as the engine will read it
-        } catch (Snapshot.InvalidSnapshotException e) {
-            throw new Cli.ScriptError(Cli.USAGE, "local: " + manifests.resolve("hpa.yaml") + ": " + e.getMessage().replaceFirst("^hpa\\.", "") + "; fix the manifest");
-        }
         Quantity request;
         try {
             request = new Quantity(cpuRequest != null ? cpuRequest : "200m");
@@ -114,6 +123,19 @@ class LocalCommand implements Callable<Integer> {
         }
         LocalRun run = new LocalRun(this, workload, hpa, request, stages, out);
         return run.call();
+    }
+
+    /** "local: manifests/hpa.yaml:31: spec.maxReplicas: must be ...; fix the manifest" (the line when the field is written there). */
+    private Cli.ScriptError manifestError(String file, String fieldAndProblem, String fix) {
+        Path path = manifests.resolve(file);
+        String field = fieldAndProblem.substring(0, Math.max(0, fieldAndProblem.indexOf(':')));
+        int line = 0;
+        try {
+            line = ManifestFiles.lineOf(Files.readString(path), field);
+        } catch (IOException e) {
+            // the file was just read; without it the message names the file alone
+        }
+        return new Cli.ScriptError(Cli.USAGE, "local: " + path + (line > 0 ? ":" + line : "") + ": " + fieldAndProblem + "; " + fix);
     }
 
     static HorizontalPodAutoscaler withTarget(HorizontalPodAutoscaler hpa, int percent) {

@@ -85,4 +85,53 @@ final class ManifestFiles {
         int nl = message.indexOf('\n');
         return nl < 0 ? message : message.substring(0, nl);
     }
+
+    /**
+     * The line (1-based) of the field PATH ("spec.behavior.scaleUp.policies[0].type") in the block-style
+     * YAML TEXT, for messages that name a manifest's file:line; 0 when it is not written there (a default).
+     * Documents are searched in order; the first that has the path wins.
+     */
+    static int lineOf(String text, String path) {
+        for (String p = path; !p.isEmpty(); p = p.contains(".") || p.contains("[") ? p.substring(0, Math.max(p.lastIndexOf('.'), p.lastIndexOf('['))) : "") {
+            int line = exactLineOf(text, p);
+            if (line > 0) return line; // the field, or the nearest of its parents that is written (flow style, defaults)
+        }
+        return 0;
+    }
+
+    private static int exactLineOf(String text, String path) {
+        List<String> wanted = List.of(path.replace("[", ".[").split("\\."));
+        List<Integer> indents = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        java.util.Map<String, Integer> items = new java.util.HashMap<>(); // list path -> index of its current item
+        String[] lines = text.split("\n", -1);
+        for (int n = 0; n < lines.length; n++) {
+            String line = lines[n];
+            if (line.strip().equals("---")) { indents.clear(); keys.clear(); items.clear(); continue; }
+            String body = line.replaceFirst("\\s+#.*$", "");
+            if (body.isBlank() || body.strip().startsWith("#")) continue;
+            int indent = body.length() - body.stripLeading().length();
+            String rest = body.stripLeading();
+            while (rest.startsWith("- ")) { // a list item: its keys sit one level deeper, under "[i]"
+                while (!indents.isEmpty() && indents.get(indents.size() - 1) >= indent) { indents.remove(indents.size() - 1); keys.remove(keys.size() - 1); }
+                String listPath = String.join(".", keys);
+                int index = items.merge(listPath, 1, Integer::sum) - 1;
+                indents.add(indent);
+                keys.add("[" + index + "]");
+                indent += 2;
+                rest = rest.substring(2).stripLeading();
+            }
+            int colon = rest.indexOf(':');
+            if (colon <= 0) continue;
+            String key = rest.substring(0, colon).strip().replaceAll("^[\"']|[\"']$", "");
+            while (!indents.isEmpty() && indents.get(indents.size() - 1) >= indent) { indents.remove(indents.size() - 1); keys.remove(keys.size() - 1); }
+            List<String> here = new ArrayList<>(keys);
+            here.add(key);
+            if (here.equals(wanted)) return n + 1;
+            for (String k : List.copyOf(items.keySet())) if (k.startsWith(String.join(".", here))) items.remove(k);
+            indents.add(indent);
+            keys.add(key);
+        }
+        return 0;
+    }
 }

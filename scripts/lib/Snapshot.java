@@ -257,6 +257,11 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         if (scale == null) throw new InvalidSnapshotException("scale: missing");
         if (hpa.getSpec() == null) throw new InvalidSnapshotException("hpa.spec: missing");
         if (hpa.getSpec().getMaxReplicas() == null) throw new InvalidSnapshotException("hpa.spec.maxReplicas: missing");
+        if (hpa.getSpec().getMaxReplicas() < 1) throw new InvalidSnapshotException("hpa.spec.maxReplicas: must be greater than or equal to 1, got " + hpa.getSpec().getMaxReplicas());
+        if (hpa.getSpec().getMinReplicas() != null && hpa.getSpec().getMinReplicas() < 1) {
+            throw new InvalidSnapshotException("hpa.spec.minReplicas: must be greater than or equal to 1, got " + hpa.getSpec().getMinReplicas()
+                    + " (0 needs the HPAScaleToZero feature gate, which is not modelled)");
+        }
         Integer min = hpa.getSpec().getMinReplicas();
         if (min != null && min > hpa.getSpec().getMaxReplicas()) {
             throw new InvalidSnapshotException("hpa.spec.minReplicas: " + min + " is more than maxReplicas " + hpa.getSpec().getMaxReplicas());
@@ -313,8 +318,8 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
         if (rules.getSelectPolicy() != null && !Set.of("Max", "Min", "Disabled").contains(rules.getSelectPolicy())) {
             throw new InvalidSnapshotException(field + ".selectPolicy: expected Max, Min or Disabled, got " + rules.getSelectPolicy());
         }
-        if (rules.getStabilizationWindowSeconds() != null && rules.getStabilizationWindowSeconds() < 0) {
-            throw new InvalidSnapshotException(field + ".stabilizationWindowSeconds: must not be negative");
+        if (rules.getStabilizationWindowSeconds() != null && (rules.getStabilizationWindowSeconds() < 0 || rules.getStabilizationWindowSeconds() > 3600)) {
+            throw new InvalidSnapshotException(field + ".stabilizationWindowSeconds: must be between 0 and 3600 (one hour), got " + rules.getStabilizationWindowSeconds());
         }
         if (rules.getTolerance() != null) tolerance(rules.getTolerance(), field + ".tolerance");
         List<HPAScalingPolicy> policies = rules.getPolicies() == null ? List.of() : rules.getPolicies();
@@ -323,7 +328,9 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
             String at = field + ".policies[" + i + "]";
             if (!"Pods".equals(p.getType()) && !"Percent".equals(p.getType())) throw new InvalidSnapshotException(at + ".type: expected Pods or Percent, got " + p.getType());
             if (p.getValue() == null || p.getValue() <= 0) throw new InvalidSnapshotException(at + ".value: must be a positive integer");
-            if (p.getPeriodSeconds() == null || p.getPeriodSeconds() <= 0) throw new InvalidSnapshotException(at + ".periodSeconds: must be a positive integer");
+            if (p.getPeriodSeconds() == null || p.getPeriodSeconds() <= 0 || p.getPeriodSeconds() > 1800) {
+                throw new InvalidSnapshotException(at + ".periodSeconds: must be between 1 and 1800 (30 minutes), got " + p.getPeriodSeconds());
+            }
         }
     }
 
