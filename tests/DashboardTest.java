@@ -70,6 +70,58 @@ class DashboardTest {
         return d;
     }
 
+    // ---- who may ask ----
+
+    /** The status line of GET PATH sent with the Host header HOST, over a raw socket (HttpClient does not let a test set Host). */
+    static String statusLine(Dashboard d, String path, String host, List<java.net.Socket> keepOpen) throws IOException {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", URI.create(d.url()).getPort());
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream, */*\r\n"
+                + (keepOpen == null ? "Connection: close\r\n" : "") + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        if (keepOpen == null) s.close(); else keepOpen.add(s);
+        return line;
+    }
+
+    @Test
+    void onlyRequestsForItsOwnLoopbackNamesAreServed() throws Exception {
+        Dashboard d = start(new Timeline(), () -> "text");
+        int port = URI.create(d.url()).getPort();
+        for (String host : List.of("localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, "LOCALHOST:" + port)) {
+            assertTrue(statusLine(d, "/api/settings", host, null).contains(" 200"), host);
+        }
+        // DNS rebinding: another site's page whose name now resolves to 127.0.0.1 sends its own Host
+        for (String host : List.of("evil.example:" + port, "evil.example", "127.0.0.1.evil.example:" + port, "localhost.evil:" + port)) {
+            for (String path : List.of("/", "/api/settings", "/api/explain", "/events")) {
+                assertTrue(statusLine(d, path, host, null).contains(" 403"), host + " " + path);
+            }
+        }
+        assertTrue(Dashboard.allowedHost("10.1.2.3:8080", "10.1.2.3"), "a dashboard bound to an address answers for it");
+        assertFalse(Dashboard.allowedHost("10.1.2.3:8080", "0.0.0.0"), "but not for any name when bound to every address");
+    }
+
+    @Test
+    void theEventStreamServesAtMostMaxClientsPages() throws Exception {
+        Dashboard d = start(new Timeline(), () -> null);
+        String host = "localhost:" + URI.create(d.url()).getPort();
+        List<java.net.Socket> pages = new ArrayList<>();
+        try {
+            for (int i = 0; i < Dashboard.MAX_CLIENTS; i++) assertTrue(statusLine(d, "/events", host, pages).contains(" 200"), "page " + i);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (d.clientCount() < Dashboard.MAX_CLIENTS && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(Dashboard.MAX_CLIENTS, d.clientCount());
+            assertTrue(statusLine(d, "/events", host, null).contains(" 503"), "one page too many");
+            assertTrue(statusLine(d, "/api/settings", host, null).contains(" 200"), "the rest of the dashboard still answers");
+            pages.remove(0).close();
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (d.clientCount() >= Dashboard.MAX_CLIENTS && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(statusLine(d, "/events", host, pages).contains(" 200"), "a freed place is taken again");
+        } finally {
+            for (java.net.Socket s : pages) s.close();
+        }
+    }
+
     // ---- the event stream ----
 
     @Test

@@ -244,6 +244,74 @@ class ManifestsTest {
         }
     }
 
+    /**
+     * The Pod Security Standards' "restricted" profile (kubernetes.io/docs/concepts/security/pod-security-standards),
+     * checked as the admission controller checks a Pod: each rule of the baseline and restricted levels that a
+     * spec can break, for the pod and for every container, init container included. The violations, or none.
+     */
+    static List<String> restrictedViolations(PodSpec pod) {
+        List<String> v = new ArrayList<>();
+        if (Boolean.TRUE.equals(pod.getHostNetwork()) || Boolean.TRUE.equals(pod.getHostPID()) || Boolean.TRUE.equals(pod.getHostIPC())) v.add("host namespaces");
+        Set<String> allowedVolumes = Set.of("configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret");
+        for (Volume volume : pod.getVolumes() == null ? List.<Volume>of() : pod.getVolumes()) {
+            ObjectNode node = new ObjectMapper().valueToTree(volume);
+            node.remove("name");
+            node.fieldNames().forEachRemaining(type -> { if (!allowedVolumes.contains(type)) v.add("volume " + volume.getName() + " of type " + type); });
+        }
+        var podSecurity = pod.getSecurityContext();
+        boolean podNonRoot = podSecurity != null && Boolean.TRUE.equals(podSecurity.getRunAsNonRoot());
+        String podSeccomp = podSecurity == null || podSecurity.getSeccompProfile() == null ? null : podSecurity.getSeccompProfile().getType();
+        if (podSecurity != null && Long.valueOf(0).equals(podSecurity.getRunAsUser())) v.add("pod runAsUser 0");
+        if (podSecurity != null && podSecurity.getSysctls() != null && !podSecurity.getSysctls().isEmpty()) v.add("sysctls (only the safe set is allowed; none is needed)");
+        List<Container> containers = new ArrayList<>(pod.getContainers());
+        if (pod.getInitContainers() != null) containers.addAll(pod.getInitContainers());
+        for (Container c : containers) {
+            var sc = c.getSecurityContext();
+            String at = "container " + c.getName() + ": ";
+            if (sc == null) { v.add(at + "no securityContext"); continue; }
+            if (Boolean.TRUE.equals(sc.getPrivileged())) v.add(at + "privileged");
+            if (!Boolean.FALSE.equals(sc.getAllowPrivilegeEscalation())) v.add(at + "allowPrivilegeEscalation must be false");
+            if (!podNonRoot && !Boolean.TRUE.equals(sc.getRunAsNonRoot())) v.add(at + "runAsNonRoot must be true (pod or container)");
+            if (Long.valueOf(0).equals(sc.getRunAsUser())) v.add(at + "runAsUser 0");
+            String seccomp = sc.getSeccompProfile() == null ? podSeccomp : sc.getSeccompProfile().getType();
+            if (!"RuntimeDefault".equals(seccomp) && !"Localhost".equals(seccomp)) v.add(at + "seccompProfile must be RuntimeDefault or Localhost, is " + seccomp);
+            var caps = sc.getCapabilities();
+            if (caps == null || caps.getDrop() == null || !caps.getDrop().contains("ALL")) v.add(at + "capabilities must drop ALL");
+            if (caps != null && caps.getAdd() != null && caps.getAdd().stream().anyMatch(cap -> !cap.equals("NET_BIND_SERVICE"))) v.add(at + "adds capabilities " + caps.getAdd());
+            if (sc.getProcMount() != null && !"Default".equals(sc.getProcMount())) v.add(at + "procMount " + sc.getProcMount());
+            if (c.getPorts() != null && c.getPorts().stream().anyMatch(p -> p.getHostPort() != null && p.getHostPort() != 0)) v.add(at + "hostPort");
+        }
+        return v;
+    }
+
+    /** Every Pod template of manifests/ (extras included). */
+    static List<PodSpec> everyPodSpec() {
+        List<PodSpec> specs = new ArrayList<>();
+        for (String file : Manifests.manifestFiles(ROOT)) {
+            for (HasMetadata o : objects(file)) {
+                if (o instanceof Pod p) specs.add(p.getSpec());
+                if (o instanceof Deployment d) specs.add(d.getSpec().getTemplate().getSpec());
+            }
+        }
+        return specs;
+    }
+
+    @Test
+    void theNamespaceEnforcesTheRestrictedProfileAndEveryPodMeetsIt() {
+        Namespace ns = the(Namespace.class, "manifests/namespace.yaml", "ml-demo");
+        for (String mode : List.of("enforce", "warn", "audit")) {
+            assertEquals("restricted", ns.getMetadata().getLabels().get("pod-security.kubernetes.io/" + mode), mode + ": the API server refuses, kubectl warns, the audit log records");
+        }
+        List<PodSpec> specs = everyPodSpec();
+        assertTrue(specs.size() >= 2, "the Deployment's template and the load-test Pod: " + specs.size());
+        for (PodSpec spec : specs) assertEquals(List.of(), restrictedViolations(spec));
+        // the checker can fail: a root container with a hostPath volume breaks three rules
+        PodSpec bad = new io.fabric8.kubernetes.api.model.PodSpecBuilder(specs.get(0)).editFirstContainer().editSecurityContext().withAllowPrivilegeEscalation(true)
+                .withRunAsUser(0L).endSecurityContext().endContainer()
+                .addNewVolume().withName("host").withNewHostPath().withPath("/").endHostPath().endVolume().build();
+        assertEquals(3, restrictedViolations(bad).size(), restrictedViolations(bad).toString());
+    }
+
     @Test
     void thePodMeetsTheRestrictedProfileWithAReadOnlyRoot() {
         PodSpec pod = deployment().getSpec().getTemplate().getSpec();

@@ -51,6 +51,8 @@ final class Dashboard implements AutoCloseable {
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
     /** Samples kept for a new or reconnecting page: an hour at one sample per second. */
     static final int HISTORY = 3600;
+    /** Pages connected to the event stream at once; one more gets 503 (each holds a thread and a queue). */
+    static final int MAX_CLIENTS = 32;
     /** A client this far behind is dropped; its browser reconnects and catches up from the history. */
     private static final int CLIENT_BACKLOG = HISTORY + 1000;
     private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
@@ -113,6 +115,18 @@ final class Dashboard implements AutoCloseable {
             cfg.startup.startupWatcherEnabled = false; // it would keep a finished JVM alive 5 s
             cfg.jetty.host = host;
             cfg.jetty.port = port;
+            cfg.routes.before(ctx -> {
+                // DNS rebinding: a page of another site that resolves its own name to 127.0.0.1 sends its own Host
+                if (!allowedHost(ctx.host(), host)) {
+                    ctx.status(403).contentType(ProblemJson.CONTENT_TYPE).result(ProblemJson.of(403, "Host not allowed",
+                            "the dashboard answers only requests for localhost, 127.0.0.1 or [::1]; open " + url));
+                    ctx.skipRemainingHandlers();
+                } else if (ctx.path().equals("/events") && clients.size() >= MAX_CLIENTS) {
+                    ctx.status(503).header("Retry-After", "5").contentType(ProblemJson.CONTENT_TYPE).result(ProblemJson.of(503, "Too many pages",
+                            "the dashboard streams to at most " + MAX_CLIENTS + " pages at once; close one, or try again later"));
+                    ctx.skipRemainingHandlers();
+                }
+            });
             cfg.routes.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").header("Cache-Control", "no-cache").result(page));
             for (Map.Entry<String, Asset> a : ASSETS.entrySet()) {
                 byte[] body = assets.get(a.getKey());
@@ -133,6 +147,17 @@ final class Dashboard implements AutoCloseable {
         }
         String shown = host.equals("0.0.0.0") || host.equals("::") || host.equals(LOOPBACK) ? "localhost" : host.contains(":") ? "[" + host + "]" : host;
         url = "http://" + shown + ":" + app.port() + "/";
+    }
+
+    /** Whether a request's Host header (name[:port]) names this dashboard: a loopback name, or the address it listens on. */
+    static boolean allowedHost(String hostHeader, String listenHost) {
+        if (hostHeader == null) return false;
+        String name = hostHeader.strip().toLowerCase(java.util.Locale.ROOT);
+        if (name.startsWith("[")) name = name.substring(0, name.indexOf(']') + 1);
+        else if (name.indexOf(':') == name.lastIndexOf(':') && name.contains(":")) name = name.substring(0, name.indexOf(':'));
+        if (Set.of("localhost", "127.0.0.1", "[::1]").contains(name)) return true;
+        boolean wildcard = listenHost.equals("0.0.0.0") || listenHost.equals("::");
+        return !wildcard && (name.equals(listenHost) || name.equals("[" + listenHost + "]"));
     }
 
     /** The address to open in a browser, e.g. http://localhost:8080/ */
