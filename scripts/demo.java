@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Demo.Version.class,
@@ -102,6 +103,12 @@ class Demo implements Callable<Integer> {
     }
 
     // Helpers the subcommands share (each subcommand and each view has its own file in lib/: DemoUp.java, ...).
+
+    /** Whether NAMESPACE carries the project's label, which only the demo's own namespace.yaml puts there. */
+    static boolean createdByTheDemo(HasMetadata namespace) {
+        Map<String, String> labels = namespace.getMetadata().getLabels();
+        return labels != null && PROJECT.equals(labels.get(PART_OF));
+    }
 
     /** What --dry-run prints: each object, and whether it would be created or updated. */
     static void printDryRun(Kube.Connection connection, List<HasMetadata> objects, PrintWriter out) {

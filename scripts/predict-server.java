@@ -204,6 +204,11 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                         }
                     }
                 }));
+                // The method is the request line's, never X-HTTP-Method-Override: Javalin routes (and would label
+                // metrics) by that header, so a client could pick a route's method, or add a metrics series per value.
+                cfg.jetty.modifyServletContextHandler(handler -> handler.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(
+                        (jakarta.servlet.Filter) (request, response, chain) -> chain.doFilter(Metrics.withoutMethodOverride((jakarta.servlet.http.HttpServletRequest) request), response)),
+                        "/*", java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
                 cfg.http.maxRequestSize = settings.maxBodyBytes();
                 cfg.http.prefer405over404 = true;
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
@@ -849,10 +854,34 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             queueDepthBuilder.callback(cb -> cb.call(queueDepth.read())).register(registry);
         }
 
+        /** The HTTP methods that get their own label value; any other is "OTHER", so the label stays bounded. */
+        static final java.util.Set<String> METHODS = java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT");
+
+        static String methodLabel(String requestLineMethod) {
+            return METHODS.contains(requestLineMethod) ? requestLineMethod : "OTHER";
+        }
+
+        /** The request as the server reads it: with no X-HTTP-Method-Override header at all. */
+        static jakarta.servlet.http.HttpServletRequest withoutMethodOverride(jakarta.servlet.http.HttpServletRequest request) {
+            if (request.getHeader("X-HTTP-Method-Override") == null) return request;
+            return new jakarta.servlet.http.HttpServletRequestWrapper(request) {
+                @Override public String getHeader(String name) { return "X-HTTP-Method-Override".equalsIgnoreCase(name) ? null : super.getHeader(name); }
+
+                @Override public java.util.Enumeration<String> getHeaders(String name) {
+                    return "X-HTTP-Method-Override".equalsIgnoreCase(name) ? java.util.Collections.emptyEnumeration() : super.getHeaders(name);
+                }
+
+                @Override public java.util.Enumeration<String> getHeaderNames() {
+                    return java.util.Collections.enumeration(java.util.Collections.list(super.getHeaderNames()).stream()
+                            .filter(h -> !"X-HTTP-Method-Override".equalsIgnoreCase(h)).toList());
+                }
+            };
+        }
+
         void record(Context ctx, float ms) {
             inFlight.dec();
             String route = ctx.endpoint() == null || ctx.endpoint().path.equals("*") ? "unmatched" : ctx.endpoint().path; // bounded label values
-            requests.labelValues(route, ctx.method().name(), String.valueOf(ctx.statusCode())).observe(ms / 1000.0);
+            requests.labelValues(route, methodLabel(ctx.req().getMethod()), String.valueOf(ctx.statusCode())).observe(ms / 1000.0);
         }
 
         byte[] scrape() throws IOException {

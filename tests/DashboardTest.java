@@ -60,6 +60,7 @@ class DashboardTest {
     @AfterEach
     void closeAll() throws Exception {
         for (int i = toClose.size() - 1; i >= 0; i--) toClose.get(i).close();
+        Thread.sleep(1500);
     }
 
     Dashboard start(Timeline timeline, Supplier<String> explain) { return start(timeline, explain, "model-server-hpa <test>"); }

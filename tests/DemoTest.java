@@ -247,10 +247,31 @@ class DemoTest {
     }
 
     @Test
-    void downLeavesANamespaceOfSomeoneElseAlone() throws Exception {
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("default").endMetadata().build()).create();
-        assertOneLineError(demo("down", "--namespace", "default"), Demo.FAILED, "namespace default was not created by this project");
-        assertNotNull(client.namespaces().withName("default").get());
+    void upNeverTakesOverANamespaceAndDownDeletesOnlyTheDemosObjectsInIt() throws Exception {
+        // someone else's namespace, with something of theirs in it
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("team-a").addToLabels("owner", "team-a").endMetadata().build()).create();
+        client.configMaps().inNamespace("team-a").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("theirs").endMetadata()
+                .addToData("k", "v").build()).create();
+        Thread controller = MockCluster.rolloutController(client, "team-a", "model-server");
+        try {
+            CliRun up = demo("up", "--namespace", "team-a", "--timeout", "30s");
+            assertEquals(0, up.exitCode(), up.toString());
+            assertTrue(up.out().contains("Namespace team-a exists and was not created by this project: deploying into it"), up.out());
+        } finally {
+            controller.interrupt();
+        }
+        Namespace ns = client.namespaces().withName("team-a").get();
+        assertEquals(Map.of("owner", "team-a"), ns.getMetadata().getLabels(), "up did not label (claim) the namespace");
+        assertNotNull(client.apps().deployments().inNamespace("team-a").withName("model-server").get(), "the demo runs in it");
+
+        CliRun down = demo("down", "--namespace", "team-a");
+        assertEquals(0, down.exitCode(), down.toString());
+        assertTrue(down.out().contains("was not created by this project") && down.out().contains("deleting only the demo's"), down.out());
+        assertNotNull(client.namespaces().withName("team-a").get(), "the namespace survives down");
+        assertNotNull(client.configMaps().inNamespace("team-a").withName("theirs").get(), "and so does what was theirs");
+        assertNull(client.apps().deployments().inNamespace("team-a").withName("model-server").get(), "the demo's Deployment is gone");
+        assertNull(client.configMaps().inNamespace("team-a").withName("model-server-files").get(), "and its ConfigMap");
+        assertNull(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace("team-a").withName("model-server-hpa").get(), "and its HPA");
     }
 
     // ------------------------------------------------------------------------------------ load

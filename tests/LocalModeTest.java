@@ -187,7 +187,7 @@ class LocalModeTest {
                         "hpa.yaml:44: spec.behavior.scaleUp.tolerance: not a quantity: lots"),
                 new Bad("a malformed --cpu-request", hpa, server, List.of("--cpu-request", "lots"), "--cpu-request must be a positive CPU quantity"),
                 new Bad("a missing CPU request", hpa, server.replace("            requests:\n              cpu: 500m\n", "            requests:\n"), List.of(),
-                        "model-server.yaml:1071: spec.template.spec.containers[0].resources.requests.cpu: missing"));
+                        "model-server.yaml:" + lineNumberOf(server, "            requests:\n              cpu: 500m\n") + ": spec.template.spec.containers[0].resources.requests.cpu: missing"));
         for (Bad bad : table) {
             Path dir = Files.createDirectories(tmp.resolve(bad.name().replaceAll("\\W+", "-")));
             Files.writeString(dir.resolve("hpa.yaml"), bad.hpaYaml());
@@ -200,6 +200,13 @@ class LocalModeTest {
             assertFalse(r.err().contains("internal error"), bad.name() + ": " + r.err());
             assertFalse(Files.exists(runs), bad.name() + ": nothing started, no run folder");
         }
+    }
+
+    /** The 1-based line where TEXT first has FRAGMENT (model-server.yaml grows with the script its ConfigMap carries). */
+    static int lineNumberOf(String text, String fragment) {
+        int at = text.indexOf(fragment);
+        assertTrue(at >= 0, "no " + fragment);
+        return (int) text.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
     }
 
     @Test

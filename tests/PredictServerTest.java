@@ -252,6 +252,29 @@ class PredictServerTest {
     }
 
     @Test
+    void methodOverrideIsIgnoredAndTheMethodLabelIsBounded() throws Exception {
+        // X-HTTP-Method-Override once picked the route's method (Javalin honours it) and added one histogram series per
+        // distinct value, until /metrics outgrew the heap. 1,000 distinct values: the series count does not move.
+        java.util.function.ToLongFunction<Map<String, Double>> series = m -> m.keySet().stream().filter(k -> k.startsWith("http_server_request_duration_seconds_count")).count();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (int i = 0; i < 3; i++) { server.get("/healthz"); server.get("/predict"); server.get("/metrics"); } // the series plain GETs make exist before the count
+        long before = series.applyAsLong(parsePrometheus(server.get("/metrics").body()));
+        HttpRequest.Builder probe = HttpRequest.newBuilder(server.uri("/healthz")).timeout(Duration.ofSeconds(30));
+        for (int i = 0; i < 1000; i++) {
+            HttpResponse<String> r = http.send(probe.copy().header("X-HTTP-Method-Override", "M" + i).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), "the request line's GET decides the route: " + r.body());
+        }
+        HttpResponse<String> asPost = http.send(HttpRequest.newBuilder(server.uri("/predict")).timeout(Duration.ofSeconds(30))
+                .header("X-HTTP-Method-Override", "POST").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, asPost.statusCode());
+        assertTrue(asPost.body().contains("\"prediction\""), "still the GET route, not POST /predict: " + asPost.body());
+        Map<String, Double> after = parsePrometheus(server.get("/metrics").body());
+        assertEquals(before, series.applyAsLong(after), "no series per override value");
+        assertFalse(after.keySet().stream().anyMatch(k -> k.contains("method=\"M")), "no override value became a label");
+        assertEquals("OTHER", PredictServer.Metrics.methodLabel("BREW"), "a method outside the fixed set is one label value");
+    }
+
+    @Test
     void metricsParseAndTheCountersMove() throws Exception {
         HttpResponse<String> first = server.get("/metrics");
         assertTrue(first.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));

@@ -78,6 +78,7 @@ final class Dashboard implements AutoCloseable {
     private final Map<String, byte[]> assets = new HashMap<>();
     private final String page;
     private long nextSeq = 1;
+    private volatile boolean closed;
     private Javalin app;
     private String url;
 
@@ -237,9 +238,12 @@ final class Dashboard implements AutoCloseable {
 
         void drain() {
             try {
-                while (!sse.terminated()) {
+                while (!sse.terminated() && !closed) {
                     Entry e = queue.poll(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
-                    if (sse.terminated()) break; // the page left while we waited
+                    if (sse.terminated() || closed) break; // the page left, or the dashboard stopped, while we waited
+                    // Javalin logs a failed write to a page that has gone and returns as if it had sent, so the loop
+                    // would spin; asking for the response throws once Jetty has recycled it, which ends this sender
+                    sse.ctx().res().getStatus();
                     if (e == null) sse.sendComment("keep-alive");
                     else if (e.id() == null) sse.sendEvent("reset", e.json());
                     else sse.sendEvent("sample", e.json(), e.id());
@@ -351,6 +355,7 @@ final class Dashboard implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         timeline.removeListener(listener);
         dropConnections();
         if (app != null) app.stop();

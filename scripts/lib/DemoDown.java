@@ -1,3 +1,4 @@
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine.Command;
@@ -8,14 +9,16 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 // `demo down`: delete the demo's namespace and wait until it is gone.
 
 @Command(name = "down", mixinStandardHelpOptions = true, versionProvider = Demo.Version.class,
         description = {"Delete the demo's namespace (and so everything in it) and wait until it is gone.",
-                "Only a namespace labelled " + Demo.PART_OF + "=" + Demo.PROJECT + " is deleted. The cluster itself stays (task cluster:down removes a kind cluster)."},
+                "Only a namespace labelled " + Demo.PART_OF + "=" + Demo.PROJECT + " (one the demo created) is deleted; in any other namespace only the demo's own objects"
+                        + " (by that label) are deleted. The cluster itself stays (task cluster:down removes a kind cluster)."},
         footer = {"", Cli.EXIT_CODES})
 class DemoDown implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -43,11 +46,7 @@ class DemoDown implements Callable<Integer> {
                 out.flush();
                 return Demo.OK;
             }
-            Map<String, String> labels = namespace.getMetadata().getLabels();
-            if (labels == null || !Demo.PROJECT.equals(labels.get(Demo.PART_OF))) {
-                throw new Demo.DemoError(Demo.FAILED, "namespace " + ns + " was not created by this project (no label " + Demo.PART_OF + "=" + Demo.PROJECT
-                        + "), so demo down leaves it alone; if you really mean it: kubectl delete namespace " + ns);
-            }
+            if (!Demo.createdByTheDemo(namespace)) return deleteOwnObjects(connection, ns, out);
             int pods = Kube.request(connection, "list pods in " + ns, () -> client.pods().inNamespace(ns).list().getItems().size());
             if (dryRun) {
                 out.println("Namespace " + ns + " and everything in it (" + pods + " pods) would be deleted (dry run).");
@@ -71,5 +70,29 @@ class DemoDown implements Callable<Integer> {
             out.flush();
             return Demo.OK;
         }
+    }
+
+    /**
+     * In a namespace the demo did not create, down deletes only what the demo applied there (the objects with
+     * the project's label) and leaves the namespace and everything else in it.
+     */
+    private int deleteOwnObjects(Kube.Connection connection, String ns, PrintWriter out) {
+        KubernetesClient client = connection.client();
+        String selector = Demo.PART_OF + "=" + Demo.PROJECT;
+        List<HasMetadata> own = new ArrayList<>();
+        own.addAll(Kube.request(connection, "list HPAs in " + ns, () -> client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withLabel(Demo.PART_OF, Demo.PROJECT).list().getItems()));
+        own.addAll(Kube.request(connection, "list Deployments in " + ns, () -> client.apps().deployments().inNamespace(ns).withLabel(Demo.PART_OF, Demo.PROJECT).list().getItems()));
+        own.addAll(Kube.request(connection, "list Services in " + ns, () -> client.services().inNamespace(ns).withLabel(Demo.PART_OF, Demo.PROJECT).list().getItems()));
+        own.addAll(Kube.request(connection, "list Pods in " + ns, () -> client.pods().inNamespace(ns).withLabel(Demo.PART_OF, Demo.PROJECT).list().getItems()));
+        own.addAll(Kube.request(connection, "list ConfigMaps in " + ns, () -> client.configMaps().inNamespace(ns).withLabel(Demo.PART_OF, Demo.PROJECT).list().getItems()));
+        out.println("Namespace " + ns + " was not created by this project (no label " + selector + "): leaving it, and deleting only the demo's "
+                + own.size() + " objects in it" + (dryRun ? " (dry run)" : ""));
+        for (HasMetadata object : own) {
+            out.println("  " + Kube.describe(object) + (dryRun ? " would be deleted" : " deleted"));
+            if (!dryRun) Kube.request(connection, "delete " + Kube.describe(object), () -> client.resource(object).delete());
+        }
+        if (!dryRun) for (HasMetadata object : own) Demo.awaitGone(connection, object, timeout);
+        out.flush();
+        return Demo.OK;
     }
 }

@@ -37,6 +37,15 @@ class DemoUp implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<HasMetadata> objects = manifests.read(Demo.UP_FILES, cluster.namespace);
         try (Kube.Connection connection = cluster.connect()) {
+            // Never take over: a namespace that exists without the project's label is someone else's. The demo
+            // deploys into it, but neither labels it nor lets `demo down` delete it (down then removes only its own objects).
+            String ns = cluster.namespace;
+            io.fabric8.kubernetes.api.model.Namespace existing = Kube.request(connection, "get namespace " + ns, () -> connection.client().namespaces().withName(ns).get());
+            if (existing != null && !Demo.createdByTheDemo(existing)) {
+                objects = objects.stream().filter(o -> !(o instanceof io.fabric8.kubernetes.api.model.Namespace)).toList();
+                out.println("Namespace " + ns + " exists and was not created by this project: deploying into it, leaving the namespace as it is"
+                        + " (demo down will delete only the demo's own objects in it)");
+            }
             String version = ClusterVersion.warning(connection, objects);
             if (version != null) spec.commandLine().getErr().println(version);
             out.println((dryRun ? "Would apply " : "Applying ") + objects.size() + " objects from " + manifests.dir() + " to " + connection.where()
