@@ -197,6 +197,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 cfg.jetty.port = settings.port();
                 // A deep accept queue: the JDK's default of 50 overflows when a load balancer or a load test
                 // opens a few hundred connections at once, and each dropped SYN costs the client a 1 s retry.
+                cfg.jetty.modifyServer(server -> server.setErrorHandler(new Problem.JettyErrors()));
                 cfg.jetty.modifyServer(server -> server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
                     @Override public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
                         for (var connector : server.getConnectors()) {
@@ -759,7 +760,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 String detail = "the body is not valid JSON: " + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
                 throw v2 ? Problem.badRequest(detail) : new Problem(400, "Malformed JSON", detail);
             } catch (IOException e) {
-                throw new Problem(400, "Malformed JSON", "the body could not be read: " + e.getMessage());
+                throw new Problem(400, "Malformed JSON", "the body could not be read (the connection failed or was cut before it ended)");
             }
         }
 
@@ -799,7 +800,57 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
 
         static Problem badRequest(String why) { return new Problem(400, "Bad request", why); }
 
-        static Problem overloaded(String why) { return new Problem(503, "Overloaded", why + "; retry shortly", 1); }
+        /** 503 with a Retry-After of 1 to 3 s, drawn per answer, so that rejected clients do not come back in lockstep. */
+        static Problem overloaded(String why) {
+            return new Problem(503, "Overloaded", why + "; retry shortly", 1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(3));
+        }
+
+        /** The problem+json body of the server's own errors and of Jetty's (a request it refuses before any route). */
+        static String json(int status, String title, String detail, String instance) {
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            body.put("type", "about:blank");
+            body.put("title", title);
+            body.put("status", status);
+            body.put("detail", detail);
+            if (instance != null) body.put("instance", instance);
+            return body.toString();
+        }
+
+        /**
+         * Jetty's answers to requests it refuses while parsing them (400 bad request line or Content-Length, 413, 414
+         * URI too long, 431 headers too large) as the same problem+json, with a detail of our own: the parser's
+         * message is not echoed.
+         */
+        static final class JettyErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+            @Override
+            protected void generateResponse(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response, int code, String message,
+                                            Throwable cause, org.eclipse.jetty.util.Callback callback) {
+                response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/problem+json");
+                String path = request.getHttpURI() == null ? null : request.getHttpURI().getPath();
+                byte[] body = json(code, title(code), detail(code), path != null && path.length() <= 256 ? path : null).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                response.write(true, java.nio.ByteBuffer.wrap(body), callback);
+            }
+
+            static String title(int status) {
+                return switch (status) {
+                    case 400 -> "Bad request";
+                    case 413 -> "Payload too large";
+                    case 414 -> "URI too long";
+                    case 431 -> "Request header fields too large";
+                    default -> String.valueOf(org.eclipse.jetty.http.HttpStatus.getMessage(status));
+                };
+            }
+
+            static String detail(int status) {
+                return switch (status) {
+                    case 400 -> "the request could not be parsed as HTTP/1.1 (request line, headers or Content-Length)";
+                    case 413 -> "the body is larger than the limit (MAX_BODY_BYTES)";
+                    case 414 -> "the request line is longer than the server accepts";
+                    case 431 -> "the request headers are larger than the server accepts";
+                    default -> "the server refused the request before reading it";
+                };
+            }
+        }
 
         static Problem fromJavalin(HttpResponseException e) {
             if (e.getStatus() == 413) return new Problem(413, "Payload too large", "the body is larger than the limit (MAX_BODY_BYTES)");
@@ -821,13 +872,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             if (ctx.path().equals("/v2") || ctx.path().startsWith("/v2/")) {
                 ctx.json(Map.of("error", p.detail));
             } else {
-                ObjectNode body = Json.MAPPER.createObjectNode();
-                body.put("type", "about:blank");
-                body.put("title", p.title);
-                body.put("status", p.status);
-                body.put("detail", p.detail);
-                body.put("instance", ctx.path());
-                ctx.contentType("application/problem+json").result(body.toString());
+                ctx.contentType("application/problem+json").result(json(p.status, p.title, p.detail, ctx.path()));
             }
         }
     }

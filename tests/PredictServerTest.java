@@ -24,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.io.ByteArrayOutputStream;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -314,6 +316,51 @@ class PredictServerTest {
         inference.shutdown();
     }
 
+    /** The whole answer to RAW, sent over a plain socket (requests no HTTP client would send). */
+    static String rawExchange(String raw) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.uri("/").getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(raw.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = s.getInputStream().read(buf)) > 0; ) {
+                    answer.write(buf, 0, n);
+                    String text = answer.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+                    int end = text.indexOf("\r\n\r\n");
+                    Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(text);
+                    if (end > 0 && length.find() && text.length() >= end + 4 + Integer.parseInt(length.group(1))) break;
+                }
+            } catch (java.net.SocketException e) {
+                // the server closed the connection after answering: what arrived is the answer
+            }
+            return answer.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void jettysOwnRefusalsAreTheSameProblemJsonAndRetryAfterIsJittered() throws Exception {
+        Map<String, Integer> hostile = Map.of(
+                "GET /predict?x=" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 414,
+                "GET /predict HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n", 431,
+                "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: many\r\n\r\n", 400);
+        for (var e : hostile.entrySet()) {
+            String answer = rawExchange(e.getKey());
+            assertTrue(answer.startsWith("HTTP/1.1 " + e.getValue()), answer.lines().findFirst().orElse(answer));
+            assertTrue(answer.toLowerCase(Locale.ROOT).contains("content-type: application/problem+json"), answer);
+            String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+            JsonNode problem = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+            assertEquals(e.getValue(), problem.get("status").asInt(), body);
+            assertEquals("about:blank", problem.get("type").asText());
+            assertFalse(body.contains("org.eclipse") || body.contains("Exception") || body.contains("<html"), "no HTML, no stack, no parser message: " + body);
+        }
+        java.util.Set<Integer> retryAfter = new java.util.TreeSet<>();
+        for (int i = 0; i < 60; i++) retryAfter.add(PredictServer.Problem.overloaded("test").retryAfterSeconds);
+        assertEquals(java.util.Set.of(1, 2, 3), retryAfter, "Retry-After is drawn from 1 to 3 s per answer");
+        assertEquals(200, server.get("/healthz").statusCode(), "the server serves on");
+    }
+
     @Test
     void aFullQueueAnswers503WithRetryAfterInsteadOfTimingOut() throws Exception {
         try (ServerProcess small = ServerProcess.start(Map.of(), "--workers", "1", "--max-queue", "2", "--inference-ms", "300")) {
@@ -328,7 +375,7 @@ class PredictServerTest {
                 if (r.statusCode() == 200) ok++;
                 else {
                     assertProblem(r, 503, "MAX_QUEUE");
-                    assertEquals("1", r.headers().firstValue("Retry-After").orElse(""));
+                    assertTrue(r.headers().firstValue("Retry-After").orElse("").matches("[1-3]"), "Retry-After 1 to 3 s, drawn per answer: " + r.headers());
                     rejected++;
                 }
             }
