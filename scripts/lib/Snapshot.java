@@ -88,11 +88,6 @@ record Snapshot(Instant now, HorizontalPodAutoscaler hpa, Scale scale, List<Pod>
             scaleUpEvents = scaleUpEvents == null ? null : List.copyOf(scaleUpEvents);
             scaleDownEvents = scaleDownEvents == null ? null : List.copyOf(scaleDownEvents);
         }
-
-        /** How the recommendation list stands, as explain and the JSON output name it: nil, empty or stored. */
-        String recommendationsCase() {
-            return recommendations == null ? "nil" : recommendations.isEmpty() ? "empty" : "stored";
-        }
     }
 
     record Recommendation(int replicas, Instant timestamp) {}
