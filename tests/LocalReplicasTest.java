@@ -137,6 +137,54 @@ class LocalReplicasTest {
         assertEquals(detail, problem.get("detail").asText(), "the old string concatenation turned quotes into ' and broke on a backslash");
     }
 
+    /** What the Service answers to RAW (sent over a plain socket, chunk by chunk while it keeps reading), up to its status line. */
+    static String statusAfter(java.net.Socket s, java.util.function.IntFunction<byte[]> chunks) throws Exception {
+        s.setSoTimeout(10_000);
+        var out = s.getOutputStream();
+        try {
+            for (int i = 0; ; i++) {
+                byte[] chunk = chunks.apply(i);
+                if (chunk == null) break;
+                out.write(chunk);
+                out.flush();
+            }
+        } catch (java.io.IOException e) {
+            // the Service stopped reading and closed: its answer is waiting
+        }
+        return new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1)).readLine();
+    }
+
+    @Test
+    void theServiceHasLimitsOfItsOwn() throws Exception {
+        assertEquals(LocalService.DEFAULT_MAX_BODY_BYTES, Long.parseLong(java.util.regex.Pattern.compile("\\$\\{env:MAX_BODY_BYTES:-(\\d+)}")
+                .matcher(Project.read("scripts/predict-server.java")).results().findFirst().orElseThrow().group(1)), "the replicas' default limit");
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of(), runDir, Clock.systemUTC());
+             LocalService service = new LocalService(replicas, 64 * 1024, Duration.ofSeconds(1))) {
+            int port = service.start("127.0.0.1", 0);
+            byte[] head = "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes();
+            byte[] chunk = ("10000\r\n" + "x".repeat(0x10000) + "\r\n").getBytes();
+            // an endless chunked upload (bounded here at 4 MiB): 413 from the Service itself, no replica involved
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                assertTrue(statusAfter(s, i -> i == 0 ? head : i <= 64 ? chunk : null).startsWith("HTTP/1.1 413"));
+            }
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                byte[] tooLong = "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n".getBytes();
+                assertTrue(statusAfter(s, i -> i == 0 ? tooLong : null).startsWith("HTTP/1.1 413"), "a declared length over the limit is refused before the body");
+            }
+            // a client that stalls in the middle of its body: 408 after the read deadline, not a connection held forever
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                long start = System.nanoTime();
+                byte[] stalled = "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"features\"".getBytes();
+                assertTrue(statusAfter(s, i -> i == 0 ? stalled : null).startsWith("HTTP/1.1 408"));
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "within the deadline and a little");
+            }
+            // and the Service carries on
+            HttpResponse<String> after = HttpClient.newHttpClient().send(HttpRequest.newBuilder(service.uri("/predict")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, after.statusCode(), "no replica here: the Service's own clear answer");
+            assertTrue(after.body().contains("No replica available"), after.body());
+        }
+    }
+
     @Test
     void closingStopsEveryReplicaProcess() throws Exception {
         LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of(), runDir, Clock.systemUTC());

@@ -26,22 +26,36 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The local mode's Service: a reverse proxy on localhost that spreads requests over the ready replicas
  * (least outstanding requests first). A replica marked for removal gets no new request at once. A
- * request that cannot reach its replica (refused or reset, e.g. the replica just died) is sent to
- * another one: the model server's routes have no side effects, so a retry cannot do anything twice.
+ * request whose connection to its replica is refused (the replica just died), or a bodiless GET it dropped,
+ * is sent to another one, at most ATTEMPTS times; a request whose body reached a replica is never sent again. The proxy has limits of its
+ * own: a body larger than the replicas' MAX_BODY_BYTES gets 413 without involving a replica, a client
+ * that stops sending its request gets 408 after the read deadline, and an idle connection is closed.
  * Vert.x (fabric8 already brings it) does both sides on one event loop: the JDK's HttpClient carried a
  * small fraction of the direct throughput here.
  */
 final class LocalService implements AutoCloseable {
     private static final int ATTEMPTS = 3;
     private static final long TIMEOUT_MS = 60_000;
+    /** The model server's default MAX_BODY_BYTES (predict-server.java; LocalReplicasTest keeps them equal). */
+    static final long DEFAULT_MAX_BODY_BYTES = 1_048_576;
+    static final java.time.Duration DEFAULT_READ_DEADLINE = java.time.Duration.ofSeconds(30);
     private final LocalReplicas replicas;
+    private final long maxBodyBytes;
+    private final java.time.Duration readDeadline;
     private final AtomicLong roundRobin = new AtomicLong();
     final AtomicLong accepted = new AtomicLong(), answered = new AtomicLong(), failed = new AtomicLong(), retried = new AtomicLong();
     private Vertx vertx;
     private HttpClient client;
     private HttpServer server;
 
-    LocalService(LocalReplicas replicas) { this.replicas = replicas; }
+    LocalService(LocalReplicas replicas) { this(replicas, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_DEADLINE); }
+
+    /** MAX_BODY_BYTES: the replicas' limit; READ_DEADLINE: how long a client may take to send its whole request. */
+    LocalService(LocalReplicas replicas, long maxBodyBytes, java.time.Duration readDeadline) {
+        this.replicas = replicas;
+        this.maxBodyBytes = maxBodyBytes;
+        this.readDeadline = readDeadline;
+    }
 
     /** Listens on HOST:PORT (port 0 picks a free one); returns the port. A port in use is an exception naming it. */
     int start(String host, int port) {
@@ -49,7 +63,8 @@ final class LocalService implements AutoCloseable {
         client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1).setKeepAlive(true).setConnectTimeout(2000),
                 new PoolOptions().setHttp1MaxSize(64));
         try {
-            server = vertx.createHttpServer().requestHandler(this::proxy).listen(port, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            server = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setIdleTimeout(120).setIdleTimeoutUnit(TimeUnit.SECONDS))
+                    .requestHandler(this::proxy).listen(port, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | InterruptedException | TimeoutException e) {
             close();
             Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -60,9 +75,28 @@ final class LocalService implements AutoCloseable {
 
     private void proxy(HttpServerRequest request) {
         accepted.incrementAndGet();
-        request.body().onComplete(read -> {
-            if (read.failed()) { failed.incrementAndGet(); request.response().setStatusCode(400).end(); return; }
-            forward(request.method(), request.uri(), request.getHeader("Content-Type"), read.result(), new HashSet<>(), 1).onComplete(outcome -> {
+        String declared = request.getHeader("Content-Length");
+        if (declared != null && declared.matches("\\d{1,18}") && Long.parseLong(declared) > maxBodyBytes) {
+            refuse(request, 413, "Payload too large", "the body is larger than the replicas' limit (MAX_BODY_BYTES, " + maxBodyBytes + " bytes)");
+            return;
+        }
+        Buffer body = Buffer.buffer();
+        long deadline = vertx.setTimer(readDeadline.toMillis(), t -> refuse(request, 408, "Request timeout",
+                "the request was not sent within " + readDeadline.toSeconds() + " s"));
+        request.handler(chunk -> {
+            if (request.response().ended()) return;
+            if (body.length() + chunk.length() > maxBodyBytes) { // a chunked body has no Content-Length to check first
+                vertx.cancelTimer(deadline);
+                refuse(request, 413, "Payload too large", "the body is larger than the replicas' limit (MAX_BODY_BYTES, " + maxBodyBytes + " bytes)");
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.exceptionHandler(e -> vertx.cancelTimer(deadline));
+        request.endHandler(end -> {
+            vertx.cancelTimer(deadline);
+            if (request.response().ended()) return;
+            forward(request.method(), request.uri(), request.getHeader("Content-Type"), body, new HashSet<>(), 1).onComplete(outcome -> {
                 var response = request.response();
                 if (outcome.succeeded()) {
                     answered.incrementAndGet();
@@ -81,6 +115,14 @@ final class LocalService implements AutoCloseable {
         });
     }
 
+    /** Answers STATUS as problem+json and closes the connection: the rest of what the client sends is not read. */
+    private void refuse(HttpServerRequest request, int status, String title, String detail) {
+        if (request.response().ended()) return;
+        failed.incrementAndGet();
+        request.response().setStatusCode(status).putHeader("Content-Type", ProblemJson.CONTENT_TYPE).putHeader("Connection", "close")
+                .end(ProblemJson.of(status, title, detail)).onComplete(done -> request.connection().close());
+    }
+
     private record Answer(int status, String contentType, String retryAfter, Buffer body) {}
 
     private Future<Answer> forward(HttpMethod method, String uri, String contentType, Buffer body, Set<String> tried, int attempt) {
@@ -95,7 +137,10 @@ final class LocalService implements AutoCloseable {
                 .compose(response -> response.body().map(b -> new Answer(response.statusCode(), response.getHeader("Content-Type"), response.getHeader("Retry-After"), b)))
                 .andThen(done -> replica.outstanding.decrementAndGet())
                 .recover(error -> {
-                    if (attempt >= ATTEMPTS) return Future.failedFuture(error);
+                    // A refused connection is tried elsewhere. So is a GET or HEAD without a body that a replica dropped (it
+                    // died): nothing was sent but the request line. A request whose body reached a replica is never sent twice.
+                    boolean bodiless = body.length() == 0 && (method == HttpMethod.GET || method == HttpMethod.HEAD);
+                    if (attempt >= ATTEMPTS || !(error instanceof java.net.ConnectException || bodiless)) return Future.failedFuture(error);
                     retried.incrementAndGet();
                     return forward(method, uri, contentType, body, tried, attempt + 1);
                 });
