@@ -104,10 +104,20 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
     int maxBatch;
     @Option(names = "--max-in-flight", defaultValue = "${env:MAX_IN_FLIGHT:-2048}", description = "[MAX_IN_FLIGHT] inference requests open at once, all modes (default ${DEFAULT-VALUE})")
     int maxInFlight;
-    @Option(names = "--max-body-bytes", defaultValue = "${env:MAX_BODY_BYTES:-1048576}", description = "[MAX_BODY_BYTES] largest request body (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-body-bytes", defaultValue = "${env:MAX_BODY_BYTES:-0}", description = "[MAX_BODY_BYTES] largest request body; 0: sized to the largest valid request, 4 KiB + 64 bytes per value of MAX_BATCH rows (default ${DEFAULT-VALUE})")
     long maxBodyBytes;
+    @Option(names = "--body-timeout-seconds", defaultValue = "${env:BODY_TIMEOUT_SECONDS:-10}", description = "[BODY_TIMEOUT_SECONDS] time a client has to send a whole body before 408 (default ${DEFAULT-VALUE})")
+    int bodyTimeoutSeconds;
+    @Option(names = "--idle-timeout-seconds", defaultValue = "${env:IDLE_TIMEOUT_SECONDS:-65}", description = "[IDLE_TIMEOUT_SECONDS] a connection silent this long is closed; longer than a load balancer's 60 s keep-alive (default ${DEFAULT-VALUE})")
+    int idleTimeoutSeconds;
+    @Option(names = "--max-connections", defaultValue = "${env:MAX_CONNECTIONS:-1024}", description = "[MAX_CONNECTIONS] open connections on PORT; more wait in the accept queue (default ${DEFAULT-VALUE})")
+    int maxConnections;
+    @Option(names = "--probe-port", defaultValue = "${env:PROBE_PORT:--1}", description = "[PROBE_PORT] a second port that answers only /healthz and /readyz, on threads of its own, so that busy or slow clients on PORT never delay a probe; 0 picks a free one, -1 none (default ${DEFAULT-VALUE})")
+    int probePort;
     @Option(names = "--drain-seconds", defaultValue = "${env:DRAIN_SECONDS:-5}", description = "[DRAIN_SECONDS] after SIGTERM, keep serving this long with /readyz at 503 (default ${DEFAULT-VALUE})")
     int drainSeconds;
+    @Option(names = "--shutdown-budget-seconds", defaultValue = "${env:SHUTDOWN_BUDGET_SECONDS:-30}", description = "[SHUTDOWN_BUDGET_SECONDS] from SIGTERM to exit, at most; work that cannot finish in it gets 503 + Retry-After. In a Pod: terminationGracePeriodSeconds minus the preStop (default ${DEFAULT-VALUE}: Kubernetes' default grace period)")
+    int shutdownBudgetSeconds;
     @Option(names = "--exit-with-parent", description = "drain and exit when the process that started this one dies (also: PARENT_PID=<pid>)")
     boolean exitWithParent;
 
@@ -138,7 +148,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         }
         String version = !settings.modelVersion().isEmpty() ? settings.modelVersion() : model.version().orElse("v1");
         try {
-            Server.start(settings, model, version);
+            Server.start(settings, RequestLimits.of(settings, model.inputs()), model, version);
             return EXIT_OK;
         } catch (RuntimeException e) {
             System.err.println("predict-server: could not start on " + settings.host() + ":" + settings.port() + ": " + rootMessage(e));
@@ -154,8 +164,15 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         require(maxQueue >= 0, "--max-queue (MAX_QUEUE) must be 0 or more");
         require(maxBatch >= 1, "--max-batch (MAX_BATCH) must be 1 or more");
         require(maxInFlight >= 1, "--max-in-flight (MAX_IN_FLIGHT) must be 1 or more");
-        require(maxBodyBytes >= 1024, "--max-body-bytes (MAX_BODY_BYTES) must be at least 1024");
+        require(maxBodyBytes == 0 || maxBodyBytes >= 1024, "--max-body-bytes (MAX_BODY_BYTES) must be 0 (sized from MAX_BATCH) or at least 1024");
+        require(bodyTimeoutSeconds >= 1, "--body-timeout-seconds (BODY_TIMEOUT_SECONDS) must be 1 or more");
+        require(idleTimeoutSeconds >= 1, "--idle-timeout-seconds (IDLE_TIMEOUT_SECONDS) must be 1 or more");
+        require(maxConnections >= 1, "--max-connections (MAX_CONNECTIONS) must be 1 or more");
+        require(probePort >= -1 && probePort <= 65535, "--probe-port (PROBE_PORT) must be -1 (none), 0 (a free one) or a port up to 65535");
+        require(probePort <= 0 || probePort != port, "--probe-port (PROBE_PORT) must differ from --port (PORT)");
         require(drainSeconds >= 0, "--drain-seconds (DRAIN_SECONDS) must be 0 or more");
+        require(shutdownBudgetSeconds >= drainSeconds + Lifecycle.STOP_RESERVE_SECONDS,
+                "--shutdown-budget-seconds (SHUTDOWN_BUDGET_SECONDS) must be at least DRAIN_SECONDS + " + Lifecycle.STOP_RESERVE_SECONDS + " (" + (drainSeconds + Lifecycle.STOP_RESERVE_SECONDS) + "): the drain comes first, then the refusals and the stop");
         long parentPid = -1;
         String parentEnv = System.getenv("PARENT_PID");
         if (parentEnv != null && !parentEnv.isBlank()) {
@@ -165,7 +182,8 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         }
         int threads = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
         return new Settings(port, host, inferenceMode, inferenceMs, modelPath.trim(), modelName, modelVersion.trim(), threads,
-                maxQueue, maxBatch, maxInFlight, maxBodyBytes, drainSeconds, parentPid);
+                maxQueue, maxBatch, maxInFlight, maxBodyBytes, bodyTimeoutSeconds, idleTimeoutSeconds, maxConnections, probePort,
+                drainSeconds, shutdownBudgetSeconds, parentPid);
     }
 
     private static void require(boolean ok, String message) { if (!ok) throw new IllegalArgumentException(message); }
@@ -175,20 +193,51 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
+    /**
+     * What one request may cost before it is refused, from the settings and the model. The body is at most the
+     * largest valid request (MAX_BATCH rows of the model's features, 64 bytes per value: a double at full
+     * precision with its separator and indentation, plus 4 KiB for the rest), and the JSON parser stops at the
+     * depth, number and string lengths and token count that no valid request reaches. So a hostile body costs
+     * no more parsing than a valid one, and it is refused as it goes, not after a tree is built.
+     */
+    record RequestLimits(long maxBodyBytes, int maxTokens, Duration bodyTimeout) {
+        static final int BYTES_PER_VALUE = 64, OVERHEAD_BYTES = 4096, MAX_DEPTH = 16, MAX_NUMBER_CHARS = 64, MAX_STRING_CHARS = 4096, MAX_NAME_CHARS = 256;
+
+        static RequestLimits of(Settings s, int features) {
+            long values = (long) s.maxBatch() * features;
+            long body = s.maxBodyBytes() > 0 ? s.maxBodyBytes() : OVERHEAD_BYTES + BYTES_PER_VALUE * values;
+            // A valid request has one token per value, two per row (its brackets) and a few dozen around them.
+            long tokens = Math.min(Integer.MAX_VALUE, 2 * (values + 2L * s.maxBatch()) + 1024);
+            return new RequestLimits(body, (int) tokens, Duration.ofSeconds(s.bodyTimeoutSeconds()));
+        }
+
+        /** The request bodies' parser: Json.MAPPER's features within these bounds. */
+        ObjectMapper parser() {
+            com.fasterxml.jackson.core.JsonFactory factory = com.fasterxml.jackson.core.JsonFactory.builder()
+                    .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                            .maxDocumentLength(maxBodyBytes).maxNestingDepth(MAX_DEPTH).maxNumberLength(MAX_NUMBER_CHARS)
+                            .maxStringLength(MAX_STRING_CHARS).maxNameLength(MAX_NAME_CHARS).maxTokenCount(maxTokens).build())
+                    .build();
+            return Json.configure(JsonMapper.builder(factory)).build();
+        }
+    }
+
     record Settings(int port, String host, String inferenceMode, int inferenceMs, String modelPath, String modelName, String modelVersion,
-                    int workers, int maxQueue, int maxBatch, int maxInFlight, long maxBodyBytes, int drainSeconds, long parentPid) {}
+                    int workers, int maxQueue, int maxBatch, int maxInFlight, long maxBodyBytes, int bodyTimeoutSeconds, int idleTimeoutSeconds,
+                    int maxConnections, int probePort, int drainSeconds, int shutdownBudgetSeconds, long parentPid) {}
 
     // ------------------------------------------------------------------------------------------------
     // The HTTP server: routes, then the error contract (problem+json, or {"error"} on /v2), then metrics.
     // ------------------------------------------------------------------------------------------------
     static final class Server {
-        static void start(Settings settings, Model model, String version) {
+        static void start(Settings settings, RequestLimits limits, Model model, String version) {
             long startedAt = ManagementFactory.getRuntimeMXBean().getStartTime();
             Metrics metrics = new Metrics();
             Inference inference = new Inference(settings, model, metrics);
             Lifecycle lifecycle = new Lifecycle(settings);
-            PredictApi predict = new PredictApi(model, version, settings, inference);
-            OpenInferenceApi v2 = new OpenInferenceApi(model, version, settings, inference, lifecycle);
+            Bodies bodies = new Bodies(limits);
+            PredictApi predict = new PredictApi(model, version, settings, inference, bodies);
+            OpenInferenceApi v2 = new OpenInferenceApi(model, version, settings, inference, lifecycle, bodies);
 
             Javalin app = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
@@ -198,22 +247,28 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 // A deep accept queue: the JDK's default of 50 overflows when a load balancer or a load test
                 // opens a few hundred connections at once, and each dropped SYN costs the client a 1 s retry.
                 cfg.jetty.modifyServer(server -> server.setErrorHandler(new Problem.JettyErrors()));
+                // Connections are bounded in number (MAX_CONNECTIONS; more wait in the accept queue) and in silence
+                // (IDLE_TIMEOUT_SECONDS); a body must arrive within BODY_TIMEOUT_SECONDS (Bodies).
                 cfg.jetty.modifyServer(server -> server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
                     @Override public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
                         for (var connector : server.getConnectors()) {
-                            if (connector instanceof org.eclipse.jetty.server.ServerConnector c) c.setAcceptQueueSize(1024);
+                            if (connector instanceof org.eclipse.jetty.server.ServerConnector c) {
+                                c.setAcceptQueueSize(1024);
+                                c.setIdleTimeout(TimeUnit.SECONDS.toMillis(settings.idleTimeoutSeconds()));
+                            }
                         }
                     }
                 }));
+                cfg.jetty.modifyServer(server -> server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(settings.maxConnections(), server)));
                 // The method is the request line's, never X-HTTP-Method-Override: Javalin routes (and would label
                 // metrics) by that header, so a client could pick a route's method, or add a metrics series per value.
                 cfg.jetty.modifyServletContextHandler(handler -> handler.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(
                         (jakarta.servlet.Filter) (request, response, chain) -> chain.doFilter(Metrics.withoutMethodOverride((jakarta.servlet.http.HttpServletRequest) request), response)),
                         "/*", java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
-                cfg.http.maxRequestSize = settings.maxBodyBytes();
+                cfg.http.maxRequestSize = limits.maxBodyBytes();
                 cfg.http.prefer405over404 = true;
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
-                cfg.routes.before(ctx -> metrics.inFlight.inc());
+                cfg.routes.before(ctx -> metrics.requestStarted());
                 cfg.requestLogger.http((ctx, ms) -> metrics.record(ctx, ms));
 
                 cfg.routes.get("/predict", predict::getOne);
@@ -229,23 +284,73 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 cfg.routes.post("/v2/models/{name}/infer", v2::infer);
                 cfg.routes.post("/v2/models/{name}/versions/{version}/infer", v2::infer);
 
-                cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
-                cfg.routes.get("/readyz", ctx -> lifecycle.readiness(ctx));
+                cfg.routes.get("/healthz", ctx -> Lifecycle.answer(ctx, Lifecycle.LIVE)); // also on PROBE_PORT (ProbeServer), where the manifests' probes go
+                cfg.routes.get("/readyz", ctx -> Lifecycle.answer(ctx, lifecycle.readiness()));
                 cfg.routes.get("/metrics", ctx -> ctx.contentType(PrometheusTextFormatWriter.CONTENT_TYPE).result(metrics.scrape()));
 
                 cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Problem.write(ctx, Problem.fromJavalin(e)));
                 cfg.routes.exception(Exception.class, (e, ctx) -> Problem.write(ctx, e)); // also a Problem failing a future
             });
             app.start();
-            lifecycle.serve(app, inference);
+            org.eclipse.jetty.server.Server probes = settings.probePort() >= 0 ? ProbeServer.start(settings.host(), settings.probePort(), lifecycle) : null;
+            lifecycle.serve(app, inference, metrics, probes);
 
             long warmMs = inference.warmUp();
             lifecycle.markReady();
             double readyIn = (System.currentTimeMillis() - startedAt) / 1000.0;
-            System.out.printf(Locale.ROOT, "predict-server ready on http://%s:%d - model %s %s (%s) - mode %s %d ms/row - %d workers, queue %d - warm-up %d ms - ready %.2f s after start%n",
+            System.out.printf(Locale.ROOT, "predict-server ready on http://%s:%d - model %s %s (%s) - mode %s %d ms/row - %d workers, queue %d - body limit %d bytes - warm-up %d ms - ready %.2f s after start%s%n",
                     settings.host(), app.port(), settings.modelName(), version, model.describe(), settings.inferenceMode(), settings.inferenceMs(),
-                    settings.workers(), settings.maxQueue(), warmMs, readyIn);
+                    settings.workers(), settings.maxQueue(), limits.maxBodyBytes(), warmMs, readyIn,
+                    probes == null ? "" : " - probes on port " + ((org.eclipse.jetty.server.ServerConnector) probes.getConnectors()[0]).getLocalPort());
             System.out.flush();
+        }
+    }
+
+    /**
+     * The kubelet's own door: a small Jetty server on PROBE_PORT, with threads and connections of its own, that
+     * answers /healthz and /readyz only. Slow or busy clients can hold every thread and connection of the main
+     * server; they cannot reach this pool, so a healthy Pod is never restarted (nor taken out of its Service) for
+     * being busy. The answers are the main port's (Lifecycle).
+     */
+    static final class ProbeServer {
+        static final int THREADS = 6, CONNECTIONS = 16, IDLE_TIMEOUT_MS = 5_000;
+
+        static org.eclipse.jetty.server.Server start(String host, int port, Lifecycle lifecycle) {
+            var threads = new org.eclipse.jetty.util.thread.QueuedThreadPool(THREADS, 2);
+            threads.setName("probe");
+            threads.setDaemon(true);
+            threads.setReservedThreads(0);
+            var server = new org.eclipse.jetty.server.Server(threads);
+            var http = new org.eclipse.jetty.server.HttpConfiguration();
+            http.setSendServerVersion(false);
+            var connector = new org.eclipse.jetty.server.ServerConnector(server, 1, 1, new org.eclipse.jetty.server.HttpConnectionFactory(http));
+            connector.setHost(host);
+            connector.setPort(port);
+            connector.setIdleTimeout(IDLE_TIMEOUT_MS);
+            server.addConnector(connector);
+            server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(CONNECTIONS, server));
+            server.setErrorHandler(new Problem.JettyErrors());
+            server.setHandler(new org.eclipse.jetty.server.Handler.Abstract.NonBlocking() {
+                @Override
+                public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response, org.eclipse.jetty.util.Callback callback) {
+                    String path = org.eclipse.jetty.server.Request.getPathInContext(request);
+                    Lifecycle.ProbeAnswer answer = switch (path) {
+                        case "/healthz" -> Lifecycle.LIVE;
+                        case "/readyz" -> lifecycle.readiness();
+                        default -> new Lifecycle.ProbeAnswer(404, Problem.json(404, "Not found", "the probe port answers GET /healthz and /readyz only", null));
+                    };
+                    response.setStatus(answer.status());
+                    response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, answer.status() == 404 ? "application/problem+json" : "application/json");
+                    response.write(true, java.nio.ByteBuffer.wrap(answer.json().getBytes(java.nio.charset.StandardCharsets.UTF_8)), callback);
+                    return true;
+                }
+            });
+            try {
+                server.start();
+            } catch (Exception e) {
+                throw new IllegalStateException("the probe port " + port + " (PROBE_PORT): " + rootMessage(e), e);
+            }
+            return server;
         }
     }
 
@@ -255,20 +360,41 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         private final String version;
         private final Settings settings;
         private final Inference inference;
+        private final Bodies bodies;
 
-        PredictApi(Model model, String version, Settings settings, Inference inference) {
-            this.model = model; this.version = version; this.settings = settings; this.inference = inference;
+        PredictApi(Model model, String version, Settings settings, Inference inference, Bodies bodies) {
+            this.model = model; this.version = version; this.settings = settings; this.inference = inference; this.bodies = bodies;
         }
 
         /** GET /predict: the model on one row of random features, rounded to 2 decimals as the original. */
         void getOne(Context ctx) {
+            Inference.Admission admission = inference.admit();
             double[][] rows = {model.randomFeatures(ThreadLocalRandom.current())};
-            respond(ctx, inference.submit(rows), p -> ctx.json(Map.of("prediction", Math.round(p[0] * 100) / 100.0, "model", version)));
+            respond(ctx, inference.run(admission, rows), p -> ctx.json(Map.of("prediction", Math.round(p[0] * 100) / 100.0, "model", version)));
         }
 
-        /** POST /predict: {"features": [..]} for one row or {"instances": [[..], ..]} for a batch. */
+        /** POST /predict: {"features": [..]} for one row or {"instances": [[..], ..]} for a batch. Admitted before its body is read. */
         void post(Context ctx) {
-            JsonNode body = Json.body(ctx, false);
+            bodies.precheck(ctx);
+            Inference.Admission admission = inference.admit();
+            double[][] rows;
+            try {
+                rows = rows(bodies.json(ctx, false));
+            } catch (RuntimeException e) {
+                admission.release();
+                throw e;
+            }
+            respond(ctx, inference.run(admission, rows), p -> {
+                ArrayNode predictions = Json.MAPPER.createArrayNode();
+                for (double v : p) predictions.add(v);
+                ObjectNode answer = Json.MAPPER.createObjectNode();
+                answer.set("predictions", predictions);
+                answer.put("model", version);
+                ctx.json(answer);
+            });
+        }
+
+        private double[][] rows(JsonNode body) {
             if (!body.isObject()) throw Problem.unprocessable("body", "expected a JSON object with \"features\" (one row) or \"instances\" (a batch)");
             boolean one = body.has("features"), batch = body.has("instances");
             if (one == batch) throw Problem.unprocessable(one ? "features" : "body", "give exactly one of \"features\" (one row) or \"instances\" (a batch)");
@@ -283,14 +409,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 rows = new double[instances.size()][];
                 for (int i = 0; i < rows.length; i++) rows[i] = Json.row(instances.get(i), "instances[" + i + "]", model.inputs());
             }
-            respond(ctx, inference.submit(rows), p -> {
-                ArrayNode predictions = Json.MAPPER.createArrayNode();
-                for (double v : p) predictions.add(v);
-                ObjectNode answer = Json.MAPPER.createObjectNode();
-                answer.set("predictions", predictions);
-                answer.put("model", version);
-                ctx.json(answer);
-            });
+            return rows;
         }
     }
 
@@ -319,9 +438,10 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         private final Settings settings;
         private final Inference inference;
         private final Lifecycle lifecycle;
+        private final Bodies bodies;
 
-        OpenInferenceApi(Model model, String version, Settings settings, Inference inference, Lifecycle lifecycle) {
-            this.model = model; this.version = version; this.settings = settings; this.inference = inference; this.lifecycle = lifecycle;
+        OpenInferenceApi(Model model, String version, Settings settings, Inference inference, Lifecycle lifecycle, Bodies bodies) {
+            this.model = model; this.version = version; this.settings = settings; this.inference = inference; this.lifecycle = lifecycle; this.bodies = bodies;
         }
 
         void serverMetadata(Context ctx) {
@@ -349,24 +469,22 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             ctx.json(Map.of("name", settings.modelName(), "ready", true));
         }
 
+        /** POST .../infer, admitted before its body is read, like POST /predict. */
         void infer(Context ctx) {
             requireModel(ctx);
             if (ctx.header("Inference-Header-Content-Length") != null) throw Problem.badRequest("the binary tensor data extension is not supported; send JSON tensor data");
-            JsonNode body = Json.body(ctx, true);
-            if (!body.isObject()) throw Problem.badRequest("expected a JSON object with \"inputs\"");
-            JsonNode id = body.get("id");
-            if (id != null && !id.isTextual()) throw Problem.badRequest("\"id\" must be a string");
-            JsonNode inputs = body.get("inputs");
-            if (inputs == null || !inputs.isArray() || inputs.size() != 1) throw Problem.badRequest("\"inputs\" must be an array with exactly one tensor (input-0, shape [N, " + model.inputs() + "])");
-            Tensor tensor = Tensor.parse(inputs.get(0), model.inputs(), settings.maxBatch());
-            JsonNode outputs = body.get("outputs");
-            if (outputs != null) {
-                if (!outputs.isArray()) throw Problem.badRequest("\"outputs\" must be an array of {\"name\": ...}");
-                for (JsonNode o : outputs) {
-                    if (!"output-0".equals(o.path("name").asText(null))) throw Problem.badRequest("unknown output '" + o.path("name").asText("") + "'; this model has one output, output-0");
-                }
+            bodies.precheck(ctx);
+            Inference.Admission admission = inference.admit();
+            Request request;
+            try {
+                request = request(bodies.json(ctx, true));
+            } catch (RuntimeException e) {
+                admission.release();
+                throw e;
             }
-            respond(ctx, inference.submit(tensor.rows()), p -> {
+            JsonNode id = request.id();
+            Tensor tensor = request.tensor();
+            respond(ctx, inference.run(admission, tensor.rows()), p -> {
                 ObjectNode answer = Json.MAPPER.createObjectNode();
                 answer.put("model_name", settings.modelName());
                 answer.put("model_version", version);
@@ -381,6 +499,25 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 }
                 ctx.json(answer);
             });
+        }
+
+        private record Request(JsonNode id, Tensor tensor) {}
+
+        private Request request(JsonNode body) {
+            if (!body.isObject()) throw Problem.badRequest("expected a JSON object with \"inputs\"");
+            JsonNode id = body.get("id");
+            if (id != null && !id.isTextual()) throw Problem.badRequest("\"id\" must be a string");
+            JsonNode inputs = body.get("inputs");
+            if (inputs == null || !inputs.isArray() || inputs.size() != 1) throw Problem.badRequest("\"inputs\" must be an array with exactly one tensor (input-0, shape [N, " + model.inputs() + "])");
+            Tensor tensor = Tensor.parse(inputs.get(0), model.inputs(), settings.maxBatch());
+            JsonNode outputs = body.get("outputs");
+            if (outputs != null) {
+                if (!outputs.isArray()) throw Problem.badRequest("\"outputs\" must be an array of {\"name\": ...}");
+                for (JsonNode o : outputs) {
+                    if (!"output-0".equals(o.path("name").asText(null))) throw Problem.badRequest("unknown output '" + o.path("name").asText("") + "'; this model has one output, output-0");
+                }
+            }
+            return new Request(id, tensor);
         }
 
         private void requireModel(Context ctx) {
@@ -555,25 +692,56 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         private final Model model;
         private final Metrics metrics;
         private final ThreadPoolExecutor cpuPool;
+        /** CPU mode: a place per worker and per queue slot (MAX_QUEUE), taken at admission, so the pool's queue never overflows. */
+        private final java.util.concurrent.Semaphore cpuPlaces;
         private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("inference-timer"));
         private final AtomicInteger open = new AtomicInteger();
+        private final java.util.Set<CompletableFuture<double[]>> unanswered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private volatile long answerBy = Long.MAX_VALUE; // System.nanoTime() by which all work must be answered, once stopping
         private volatile double sink; // keeps the JIT from dropping the burn loop's results
 
         Inference(Settings settings, Model model, Metrics metrics) {
             this.settings = settings;
             this.model = model;
             this.metrics = metrics;
-            this.cpuPool = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.SECONDS,
-                    settings.maxQueue() == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(settings.maxQueue()), daemon("inference-worker"));
+            this.cpuPool = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), daemon("inference-worker"));
+            boolean pooled = settings.inferenceMode().equals("cpu") && settings.inferenceMs() > 0;
+            this.cpuPlaces = pooled ? new java.util.concurrent.Semaphore(settings.workers() + settings.maxQueue()) : null;
             metrics.queueDepth.setCallback(() -> cpuPool.getQueue().size()); // sampled at scrape time
         }
 
-        /** Predictions for ROWS, or a future failed with a 503 Problem when the server is full. */
-        CompletableFuture<double[]> submit(double[][] rows) {
+        /**
+         * A request's place in the server, taken before its body is read, so that parsing work is bounded by the
+         * server's own concurrency: 503 at once when MAX_IN_FLIGHT requests are open or, in CPU mode, every worker
+         * is busy and MAX_QUEUE requests wait.
+         */
+        Admission admit() {
             if (open.incrementAndGet() > settings.maxInFlight()) {
                 open.decrementAndGet();
-                return rejected("the server has " + settings.maxInFlight() + " requests open (MAX_IN_FLIGHT)");
+                throw rejected("the server has " + settings.maxInFlight() + " requests open (MAX_IN_FLIGHT)");
             }
+            if (cpuPlaces != null && !cpuPlaces.tryAcquire()) {
+                open.decrementAndGet();
+                throw rejected("all " + settings.workers() + " workers are busy and " + settings.maxQueue() + " requests are queued (MAX_QUEUE)");
+            }
+            metrics.inferenceOpen.inc();
+            return new Admission();
+        }
+
+        /** An admitted request's place; released once, when its answer is ready or when it is refused. */
+        final class Admission {
+            private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+
+            void release() {
+                if (!released.compareAndSet(false, true)) return;
+                if (cpuPlaces != null) cpuPlaces.release();
+                open.decrementAndGet();
+                metrics.inferenceOpen.dec();
+            }
+        }
+
+        /** Predictions for ROWS of an admitted request; the future fails with a 503 Problem if the server stops first. */
+        CompletableFuture<double[]> run(Admission admission, double[][] rows) {
             CompletableFuture<double[]> result;
             if (settings.inferenceMode().equals("sleep")) {
                 double[] predictions = predictAll(rows);
@@ -583,20 +751,71 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             } else if (settings.inferenceMs() == 0) {
                 result = CompletableFuture.completedFuture(predictAll(rows)); // nothing to price: no hand-off
             } else {
+                Work work = new Work(rows, TimeUnit.MILLISECONDS.toNanos(settings.inferenceMs()) * rows.length, new CompletableFuture<>());
+                result = work.result;
                 try {
-                    result = CompletableFuture.supplyAsync(() -> burn(rows), cpuPool);
-                } catch (RejectedExecutionException e) {
-                    open.decrementAndGet();
-                    return rejected("all " + settings.workers() + " workers are busy and " + settings.maxQueue() + " requests are queued (MAX_QUEUE)");
+                    cpuPool.execute(work);
+                } catch (RejectedExecutionException stopped) {
+                    result.completeExceptionally(Problem.shuttingDown());
                 }
             }
-            metrics.inferenceOpen.inc();
-            return result.whenComplete((r, e) -> { open.decrementAndGet(); metrics.inferenceOpen.dec(); });
+            CompletableFuture<double[]> tracked = result;
+            unanswered.add(tracked);
+            return result.whenComplete((r, e) -> { unanswered.remove(tracked); admission.release(); });
         }
 
-        private CompletableFuture<double[]> rejected(String why) {
+        /** A queued CPU-mode request: it runs only if it can be done before the shutdown deadline. */
+        private final class Work implements Runnable {
+            final double[][] rows;
+            final long costNanos;
+            final CompletableFuture<double[]> result;
+
+            Work(double[][] rows, long costNanos, CompletableFuture<double[]> result) { this.rows = rows; this.costNanos = costNanos; this.result = result; }
+
+            @Override public void run() {
+                if (result.isDone()) return; // refused while it waited
+                if (System.nanoTime() + costNanos > answerBy) { result.completeExceptionally(Problem.shuttingDown()); return; }
+                try {
+                    result.complete(burn(rows));
+                } catch (RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                }
+            }
+        }
+
+        /**
+         * From now on every request must be answered by DEADLINE (System.nanoTime()). Queued work that cannot be
+         * done by then, counting what waits ahead of it on the workers, is refused at once (503 + Retry-After),
+         * so that its clients retry elsewhere now rather than at the deadline. Returns how many were refused.
+         */
+        int finishBy(long deadline) {
+            answerBy = deadline;
+            long ahead = 0; // nanoseconds of queued work ahead, per worker
+            int refused = 0;
+            for (Runnable queued : cpuPool.getQueue().toArray(new Runnable[0])) {
+                if (!(queued instanceof Work work)) continue;
+                if (System.nanoTime() + ahead + work.costNanos > deadline && cpuPool.getQueue().remove(work)) {
+                    work.result.completeExceptionally(Problem.shuttingDown());
+                    refused++;
+                } else {
+                    ahead += work.costNanos / settings.workers();
+                }
+            }
+            return refused;
+        }
+
+        /** At the deadline: every request still unanswered is answered 503 + Retry-After. Returns how many. */
+        int refuseUnfinished() {
+            int refused = 0;
+            for (CompletableFuture<double[]> f : List.copyOf(unanswered)) {
+                if (f.completeExceptionally(Problem.shuttingDown())) refused++;
+            }
+            return refused;
+        }
+
+        private Problem rejected(String why) {
             metrics.rejected.inc();
-            return CompletableFuture.failedFuture(Problem.overloaded(why));
+            return Problem.overloaded(why);
         }
 
         private double[] predictAll(double[][] rows) {
@@ -650,17 +869,23 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
     static final class Lifecycle {
         static volatile boolean serving;
         enum State { starting, ready, draining }
+        /** Seconds of the shutdown budget kept for the end: writing the last refusals, stopping Jetty, the JVM's exit. */
+        static final int STOP_RESERVE_SECONDS = 2;
 
         private final Settings settings;
         private final AtomicReference<State> state = new AtomicReference<>(State.starting);
         private Javalin app;
         private Inference inference;
+        private Metrics metrics;
+        private org.eclipse.jetty.server.Server probes;
 
         Lifecycle(Settings settings) { this.settings = settings; }
 
-        void serve(Javalin app, Inference inference) {
+        void serve(Javalin app, Inference inference, Metrics metrics, org.eclipse.jetty.server.Server probes) {
             this.app = app;
             this.inference = inference;
+            this.metrics = metrics;
+            this.probes = probes;
             serving = true;
             for (String signal : List.of("TERM", "INT")) onSignal(signal, () -> drainAndExit("SIG" + signal, settings.drainSeconds()));
             if (settings.parentPid() > 0) watchParent(settings.parentPid());
@@ -672,10 +897,18 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
 
         State state() { return state.get(); }
 
-        void readiness(Context ctx) {
+        /** A probe's answer, the same on PORT and on PROBE_PORT. */
+        record ProbeAnswer(int status, String json) {}
+
+        static final ProbeAnswer LIVE = new ProbeAnswer(200, "{\"status\":\"ok\"}");
+
+        /** Readiness: 200 once warm, 503 while starting and while draining. */
+        ProbeAnswer readiness() {
             State s = state.get();
-            ctx.status(s == State.ready ? 200 : 503).json(Map.of("status", s.name()));
+            return new ProbeAnswer(s == State.ready ? 200 : 503, "{\"status\":\"" + s.name() + "\"}");
         }
+
+        static void answer(Context ctx, ProbeAnswer a) { ctx.status(a.status()).contentType("application/json").result(a.json()); }
 
         /**
          * A signal handler, not a shutdown hook: once hooks run, Jetty's own hook stops the server at once
@@ -711,17 +944,34 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             watcher.start();
         }
 
-        /** Readiness off at once; keep serving for DRAIN_SECONDS; wait for requests in flight; exit 0. */
+        /**
+         * The shutdown, inside SHUTDOWN_BUDGET_SECONDS from the signal: readiness off at once; queued work that cannot
+         * be done in the budget refused at once (503 + Retry-After); serving on for DRAIN_SECONDS for requests routed
+         * late; then waiting for what is open until the budget's reserve, refusing what is still unanswered then;
+         * a last moment for those answers to be written; exit 0. No accepted request is cut without an answer.
+         */
         void drainAndExit(String why, int drainSeconds) {
             if (state.getAndSet(State.draining) == State.draining) return;
+            long signalled = System.nanoTime();
+            long budgetEnd = signalled + TimeUnit.SECONDS.toNanos(settings.shutdownBudgetSeconds());
+            long answerBy = budgetEnd - TimeUnit.SECONDS.toNanos(STOP_RESERVE_SECONDS);
             Thread drain = new Thread(() -> {
-                System.out.printf("predict-server: %s; draining for %d s, then finishing %d open requests%n", why, drainSeconds, inference.open());
+                int refusedAtOnce = inference.finishBy(answerBy);
+                System.out.printf("predict-server: %s; draining for %d s, then finishing %d open requests within the %d s shutdown budget%s%n", why, drainSeconds,
+                        inference.open(), settings.shutdownBudgetSeconds(), refusedAtOnce == 0 ? "" : " (" + refusedAtOnce + " queued requests refused with 503: they could not finish in it)");
+                System.out.flush();
                 sleep(Duration.ofSeconds(drainSeconds));
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (inference.open() > 0 && System.nanoTime() < deadline) sleep(Duration.ofMillis(20));
+                while (inference.open() > 0 && System.nanoTime() < answerBy) sleep(Duration.ofMillis(20));
+                int refusedAtEnd = inference.refuseUnfinished();
+                long written = budgetEnd - TimeUnit.MILLISECONDS.toNanos(1000);
+                while (metrics.httpOpen() > 0 && System.nanoTime() < written) sleep(Duration.ofMillis(10));
                 app.stop();
+                if (probes != null) {
+                    try { probes.stop(); } catch (Exception e) { /* exiting anyway */ }
+                }
                 inference.shutdown();
-                System.out.println("predict-server: stopped");
+                System.out.printf(Locale.ROOT, "predict-server: stopped %.1f s after %s%s%n", (System.nanoTime() - signalled) / 1e9, why,
+                        refusedAtEnd == 0 ? "" : "; " + refusedAtEnd + " unfinished requests were answered 503 at the budget's end");
                 System.out.flush();
                 Runtime.getRuntime().halt(0);
             }, "drain");
@@ -737,31 +987,13 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
     // Helpers: JSON, errors, metrics.
     // ------------------------------------------------------------------------------------------------
     static final class Json {
-        static final ObjectMapper MAPPER = JsonMapper.builder()
-                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN parses, and is refused with 422 naming the field
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                .build();
+        static final ObjectMapper MAPPER = configure(JsonMapper.builder()).build();
 
-        /** The request body as JSON: 415 for another content type, 400 when it does not parse. */
-        static JsonNode body(Context ctx, boolean v2) {
-            String type = ctx.contentType();
-            if (type != null && !type.isBlank()) {
-                String mime = type.split(";")[0].trim().toLowerCase(Locale.ROOT);
-                if (!mime.equals("application/json") && !mime.endsWith("+json")) {
-                    throw new Problem(415, "Unsupported media type", "send Content-Type: application/json, not " + mime);
-                }
-            }
-            byte[] bytes = ctx.bodyAsBytes(); // Javalin answers 413 past MAX_BODY_BYTES
-            if (bytes.length == 0) throw v2 ? Problem.badRequest("the request body is empty") : new Problem(400, "Malformed JSON", "the request body is empty");
-            try {
-                return MAPPER.readTree(bytes);
-            } catch (JsonProcessingException e) {
-                String detail = "the body is not valid JSON: " + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-                throw v2 ? Problem.badRequest(detail) : new Problem(400, "Malformed JSON", detail);
-            } catch (IOException e) {
-                throw new Problem(400, "Malformed JSON", "the body could not be read (the connection failed or was cut before it ended)");
-            }
+        static JsonMapper.Builder configure(JsonMapper.Builder builder) {
+            return builder
+                    .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN parses, and is refused with 422 naming the field
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
         }
 
         /** One row of features: an array of exactly N finite numbers, else 422 naming the field. */
@@ -776,6 +1008,107 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                 if (!Double.isFinite(row[i])) throw Problem.unprocessable(field + "[" + i + "]", "NaN and Infinity are not valid features");
             }
             return row;
+        }
+    }
+
+    /**
+     * Request bodies, read within RequestLimits: the type (415) and a declared length (413) are checked before
+     * the request is admitted, so they cost nothing; the bytes are then read up to the limit (413 for a
+     * chunked body that passes it) within BODY_TIMEOUT_SECONDS (408), and parsed by the bounded parser (400).
+     */
+    static final class Bodies {
+        private final RequestLimits limits;
+        private final ObjectMapper parser;
+        private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(daemon("body-deadline"));
+
+        Bodies(RequestLimits limits) {
+            this.limits = limits;
+            this.parser = limits.parser();
+        }
+
+        /** 415 for a type that is not JSON, 413 for a declared length past the limit: before any byte is read. */
+        void precheck(Context ctx) {
+            String type = ctx.contentType();
+            if (type != null && !type.isBlank()) {
+                String mime = type.split(";")[0].trim().toLowerCase(Locale.ROOT);
+                if (!mime.equals("application/json") && !mime.endsWith("+json")) {
+                    throw new Problem(415, "Unsupported media type", "send Content-Type: application/json, not " + mime);
+                }
+            }
+            if (ctx.req().getContentLengthLong() > limits.maxBodyBytes()) throw tooLarge();
+        }
+
+        /** The body as JSON, 400 when it is empty, does not parse, or passes a parser limit. */
+        JsonNode json(Context ctx, boolean v2) {
+            byte[] bytes = read(ctx);
+            if (bytes.length == 0) throw v2 ? Problem.badRequest("the request body is empty") : new Problem(400, "Malformed JSON", "the request body is empty");
+            try {
+                return parser.readTree(bytes);
+            } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+                String detail = "the body " + beyond(e.getOriginalMessage()) + ", which no valid request does";
+                throw v2 ? Problem.badRequest(detail) : new Problem(400, "Malformed JSON", detail);
+            } catch (JsonProcessingException e) {
+                String detail = "the body is not valid JSON: " + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+                throw v2 ? Problem.badRequest(detail) : new Problem(400, "Malformed JSON", detail);
+            } catch (IOException e) {
+                throw new Problem(400, "Malformed JSON", "the body could not be read");
+            }
+        }
+
+        /** Which of the parser's limits a body passed, in the server's words (Jackson's name its own methods). */
+        private String beyond(String jacksonMessage) {
+            String m = jacksonMessage == null ? "" : jacksonMessage.toLowerCase(Locale.ROOT);
+            if (m.contains("nesting")) return "is nested deeper than " + RequestLimits.MAX_DEPTH + " levels";
+            if (m.contains("number")) return "has a number longer than " + RequestLimits.MAX_NUMBER_CHARS + " characters";
+            if (m.contains("name")) return "has a field name longer than " + RequestLimits.MAX_NAME_CHARS + " characters";
+            if (m.contains("string")) return "has a string longer than " + RequestLimits.MAX_STRING_CHARS + " characters";
+            if (m.contains("token")) return "has more than " + limits.maxTokens() + " JSON tokens";
+            return "is larger than " + limits.maxBodyBytes() + " bytes";
+        }
+
+        /**
+         * The bytes of the body, at most the limit, within the body deadline. At the deadline the socket's input side
+         * is shut: the blocked read ends, and the client, whose request was too slow, still gets its 408.
+         */
+        byte[] read(Context ctx) {
+            jakarta.servlet.http.HttpServletRequest request = ctx.req();
+            java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ScheduledFuture<?> deadline = deadlines.schedule(() -> { late.set(true); shutInput(request); },
+                    limits.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                java.io.InputStream in = request.getInputStream();
+                long declared = request.getContentLengthLong();
+                ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(declared > 0 ? declared : 4096, limits.maxBodyBytes()));
+                byte[] buffer = new byte[8192];
+                for (int n; (n = in.read(buffer)) != -1; ) {
+                    if (out.size() + n > limits.maxBodyBytes()) throw tooLarge();
+                    out.write(buffer, 0, n);
+                }
+                if (late.get()) throw timedOut();
+                return out.toByteArray();
+            } catch (IOException e) {
+                throw late.get() ? timedOut() : new Problem(400, "Malformed JSON", "the body could not be read (the connection failed or was cut before it ended)");
+            } finally {
+                deadline.cancel(false);
+            }
+        }
+
+        private Problem tooLarge() {
+            return new Problem(413, "Payload too large", "the body is larger than the limit (MAX_BODY_BYTES, " + limits.maxBodyBytes() + " bytes)");
+        }
+
+        private Problem timedOut() {
+            return new Problem(408, "Request timeout", "the body did not arrive within " + limits.bodyTimeout().toSeconds() + " s (BODY_TIMEOUT_SECONDS); send it whole, at once");
+        }
+
+        private static void shutInput(jakarta.servlet.http.HttpServletRequest request) {
+            try {
+                Object transport = org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(request)
+                        .getConnectionMetaData().getConnection().getEndPoint().getTransport();
+                if (transport instanceof java.nio.channels.SocketChannel channel) channel.shutdownInput();
+            } catch (IOException | RuntimeException e) {
+                // the connection is already gone: the read has ended by itself
+            }
         }
     }
 
@@ -802,8 +1135,15 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
 
         /** 503 with a Retry-After of 1 to 3 s, drawn per answer, so that rejected clients do not come back in lockstep. */
         static Problem overloaded(String why) {
-            return new Problem(503, "Overloaded", why + "; retry shortly", 1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(3));
+            return new Problem(503, "Overloaded", why + "; retry shortly", jitteredRetryAfter());
         }
+
+        /** 503 for work the server accepted but cannot finish inside its shutdown budget: another replica can. */
+        static Problem shuttingDown() {
+            return new Problem(503, "Shutting down", "the server is stopping and cannot finish this request within its shutdown budget (SHUTDOWN_BUDGET_SECONDS); retry, another replica will answer", jitteredRetryAfter());
+        }
+
+        private static int jitteredRetryAfter() { return 1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(3); }
 
         /** The problem+json body of the server's own errors and of Jetty's (a request it refuses before any route). */
         static String json(int status, String title, String detail, String instance) {
@@ -869,6 +1209,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             }
             ctx.status(p.status);
             if (p.retryAfterSeconds != null) ctx.header("Retry-After", String.valueOf(p.retryAfterSeconds));
+            if (p.title.equals("Shutting down") || p.status == 408 || p.status == 413) ctx.header("Connection", "close"); // reconnect (elsewhere), or the rest of the body is not read
             if (ctx.path().equals("/v2") || ctx.path().startsWith("/v2/")) {
                 ctx.json(Map.of("error", p.detail));
             } else {
@@ -923,7 +1264,18 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
             };
         }
 
+        private final AtomicInteger httpOpen = new AtomicInteger();
+
+        void requestStarted() {
+            httpOpen.incrementAndGet();
+            inFlight.inc();
+        }
+
+        /** HTTP requests begun and not yet answered on the main port. */
+        int httpOpen() { return httpOpen.get(); }
+
         void record(Context ctx, float ms) {
+            httpOpen.decrementAndGet();
             inFlight.dec();
             String route = ctx.endpoint() == null || ctx.endpoint().path.equals("*") ? "unmatched" : ctx.endpoint().path; // bounded label values
             requests.labelValues(route, methodLabel(ctx.req().getMethod()), String.valueOf(ctx.statusCode())).observe(ms / 1000.0);

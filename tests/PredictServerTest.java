@@ -304,7 +304,7 @@ class PredictServerTest {
 
     @Test
     void cpuModeBurnsAtLeastInferenceMsOfTheRequestThreadsOwnCpuPerRow() {
-        var settings = new PredictServer.Settings(0, "127.0.0.1", "cpu", 30, "", "m", "", 1, 4, 8, 16, 4096, 0, -1);
+        var settings = new PredictServer.Settings(0, "127.0.0.1", "cpu", 30, "", "m", "", 1, 4, 8, 16, 4096, 10, 65, 1024, -1, 0, 30, -1);
         var inference = new PredictServer.Inference(settings, PredictServer.Model.builtIn(), new PredictServer.Metrics());
         var threads = java.lang.management.ManagementFactory.getThreadMXBean();
         double[][] rows = {{1, 2, 3, 4}, {0, 0, 0, 0}};
