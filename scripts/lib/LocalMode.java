@@ -233,6 +233,7 @@ final class LocalRun implements Callable<Integer> {
     private final AtomicReference<LoadStats> latestLoad = new AtomicReference<>();
     private final CountDownLatch stopped = new CountDownLatch(1), finished = new CountDownLatch(1);
     private final Clock clock = Clock.systemUTC();
+    private volatile LocalAutoscaler autoscaler; // for the replicas' events, once it exists (it starts the replicas)
 
     /** A run of OPTIONS (the parsed command line) over WORKLOAD, with the HPA, request and load stages they resolve to. */
     LocalRun(LocalCommand options, LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, List<LoadSchedule.Stage> stages, PrintWriter out) {
@@ -257,10 +258,11 @@ final class LocalRun implements Callable<Integer> {
         env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
         out.println("local: building scripts/predict-server.java once with JBang ...");
         List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
-        try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock);
+        try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock, this::replicaEvent);
              LocalService service = new LocalService(replicas, maxBodyBytes(workload), LocalService.DEFAULT_READ_DEADLINE)) {
             startService(service);
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, HpaEngine.Flags.DEFAULTS, clock, timeline, this::load, this::event);
+            this.autoscaler = autoscaler;
             autoscaler.recordSnapshots(runDir.resolve("snapshots"));
             Dashboard dashboard = startDashboard(autoscaler);
             printIntro(runDir, autoscaler, service, dashboard);
@@ -389,6 +391,13 @@ final class LocalRun implements Callable<Integer> {
 
     private void event(String text) {
         out.printf("%s  EVENT  %s%n", Cli.clock(clock.instant()), text);
+    }
+
+    /** A replica's exit or restart, from its supervisor: printed now, and in the timeline's next sample (the dashboard's events). */
+    private void replicaEvent(String text) {
+        event(text);
+        LocalAutoscaler a = autoscaler;
+        if (a != null) a.replicaEvent(text);
     }
 
     private void printIntro(Path runDir, LocalAutoscaler a, LocalService service, Dashboard dashboard) {
