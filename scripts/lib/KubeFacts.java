@@ -82,7 +82,7 @@ final class KubeFacts {
 
     /**
      * The kubelet's CrashLoopBackOff with restartPolicy Always
-     * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts): the first
+     * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy): the first
      * restart after a container exits is immediate; each further one waits an exponential back-off
      * (10 s, 20 s, 40 s, ...) capped at 5 minutes; a container that ran 10 minutes before exiting starts
      * the sequence over. (The kubelet only sets the 10 s back-off after the first restart: see doBackOff in
