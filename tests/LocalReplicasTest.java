@@ -183,6 +183,42 @@ class LocalReplicasTest {
         }
     }
 
+    /** A replica that cannot start (a bad env value) is restarted at once, then after the kubelet's 10 s; closing during the wait stops it for good. */
+    @Test
+    void aReplicaThatKeepsExitingBacksOffAsTheKubeletDoes() throws Exception {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Long> eventTimes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MODE", "bogus"), runDir, Clock.systemUTC(), e -> { eventTimes.add(System.nanoTime()); events.add(e); });
+        try {
+            LocalReplicas.Replica r = replicas.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (r.restarts < 2 && System.nanoTime() < deadline) Thread.sleep(20);
+            long restartedAt = System.nanoTime();
+            assertEquals(2, r.restarts, "restarted twice within 60 s: " + events);
+            assertEquals(2, events.size(), events.toString());
+            assertTrue(events.get(0).matches("model-server-0 exited: exit code \\d+; restart 1 now"), events.get(0));
+            assertTrue(events.get(1).matches("model-server-0 exited: exit code \\d+; restart 2 in 10s \\(CrashLoopBackOff\\)"), events.get(1));
+            double waited = (restartedAt - eventTimes.get(1)) / 1e9;
+            assertTrue(waited >= 9.9 && waited < 30, "restart 2 came " + waited + " s after the exit");
+            assertFalse(r.routable());
+            assertTrue(Files.readString(r.log).contains("INFERENCE_MODE"), "every process's output is in the one log");
+
+            while (events.size() < 3 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(events.get(2).endsWith("restart 3 in 20s (CrashLoopBackOff)"), events.toString());
+            replicas.close(); // during the 20 s wait
+            long supervisorEndsBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(r.name + "-supervisor")) && System.nanoTime() < supervisorEndsBy) {
+                Thread.sleep(20);
+            }
+            assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(r.name + "-supervisor")), "the supervisor ends with close");
+            assertEquals(2, r.restarts, "no restart after close");
+            assertFalse(r.process.isAlive());
+            assertEquals(KubeFacts.PodState.terminated, r.state);
+        } finally {
+            replicas.close();
+        }
+    }
+
     @Test
     void theKubeletsBackOffAndTheExitEvent() {
         List<Long> seconds = java.util.stream.IntStream.rangeClosed(1, 9).mapToObj(n -> KubeFacts.restartDelay(n).toSeconds()).toList();
