@@ -174,19 +174,21 @@ final class LocalReplicas implements AutoCloseable {
             while (logFrom >= 0) {
                 awaitReady(replica, logFrom);
                 int exitCode = replica.process.waitFor();
-                if (replica.removed()) return;
                 Instant exitedAt = clock.instant();
-                replica.state = KubeFacts.PodState.starting; // not Ready: out of the Service (routable() also checks the process)
-                replica.readySince = null;
-                replica.cpuAtReady = null;
-                replica.readinessChanged = exitedAt;
+                synchronized (replica) { // with markDraining: a replica being removed stays draining, and is not restarted
+                    if (replica.removed()) return;
+                    replica.state = KubeFacts.PodState.starting; // not Ready: out of the Service (routable() also checks the process)
+                    replica.readySince = null;
+                    replica.cpuAtReady = null;
+                    replica.readinessChanged = exitedAt;
+                }
                 if (KubeFacts.resetsBackOff(Duration.between(replica.processStarted, exitedAt))) crashLoop = 0;
                 crashLoop++;
                 Duration delay = KubeFacts.restartDelay(crashLoop);
                 events.accept(exitEvent(replica.name, exitCode, replica.restarts + 1, delay));
                 if (!waitUnlessRemoved(replica, delay)) return;
-                replica.restarts++;
                 logFrom = launch(replica);
+                if (logFrom >= 0) replica.restarts++;
             }
         } catch (IOException e) {
             events.accept(replica.name + " cannot be restarted: " + e.getMessage());
