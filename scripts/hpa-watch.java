@@ -590,7 +590,7 @@ class HpaWatch implements Callable<Integer> {
             }
             java.util.Map<String, Integer> cpu = cpuByPod == null ? java.util.Map.of() : cpuByPod;
             List<Timeline.Pod> pods = podsByName.values().stream().sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
-                    .map(p -> new Timeline.Pod(p.getMetadata().getName(), KubeFacts.PodState.of(p), cpu.get(p.getMetadata().getName()))).toList();
+                    .map(p -> new Timeline.Pod(p.getMetadata().getName(), KubeFacts.PodState.of(p), cpu.get(p.getMetadata().getName()), KubeFacts.restarts(p))).toList();
             return new Timeline.Sample(now, status == null || status.getCurrentReplicas() == null ? 0 : status.getCurrentReplicas(),
                     status == null || status.getDesiredReplicas() == null ? 0 : status.getDesiredReplicas(),
                     KubeFacts.minReplicas(h), h.getSpec().getMaxReplicas(),

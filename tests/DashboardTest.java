@@ -290,8 +290,12 @@ class DashboardTest {
         List<String> allEvents = series.stream().flatMap(s -> s.events().stream()).toList();
         assertEquals(allEvents.size(), browser.evalInt("document.querySelectorAll('#events li').length"));
         assertTrue(browser.eval("document.querySelector('#events li').textContent").endsWith(allEvents.get(allEvents.size() - 1)), "newest event first");
+        assertTrue(last.pods().stream().anyMatch(p -> p.restarts() > 0), "the script has a restarted replica");
         for (Timeline.Pod p : last.pods()) {
-            assertEquals(p.state().name(), browser.eval("document.querySelector('#pods li[aria-label^=\"" + p.name() + ":\"]').dataset.state"));
+            String item = "document.querySelector('#pods li[aria-label^=\"" + p.name() + ":\"]')";
+            assertEquals(p.state().name(), browser.eval(item + ".dataset.state"));
+            assertEquals(KubeFacts.restartsText(p.restarts()), browser.eval("(" + item + ".querySelector('.restarts') || {textContent: ''}).textContent"),
+                    "RESTARTS in the local table's words");
         }
         assertEquals("5", browser.eval("[...document.querySelectorAll('#settings dt')].find(d => d.textContent === 'maxReplicas').nextElementSibling.textContent"));
 
@@ -547,7 +551,8 @@ class DashboardTest {
                         pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.starting, null));
                     } else {
                         int cpu = (int) Math.round(rps * 25 / ready * (1 + 0.06 * ((n % 3) - 1)));
-                        pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.ready, step == 0 ? null : cpu)); // no metrics yet at the start
+                        int restarts = n == 0 && step >= 10 ? 1 : 0; // the first replica was restarted once, as after a crash
+                        pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.ready, step == 0 ? null : cpu, restarts)); // no metrics yet at the start
                         sum += cpu;
                     }
                 }

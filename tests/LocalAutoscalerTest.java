@@ -63,6 +63,25 @@ class LocalAutoscalerTest {
     }
 
     @Test
+    void aReplicaWaitingForItsRestartCountsAsAnUnreadyPodWithoutMetrics() {
+        // the kubelet keeps the pod while it restarts the container: still one of the Deployment's replicas, not Ready
+        // since it exited, its RESTARTS counted, and no CPU sample while no process runs (metrics-server has none)
+        var restarting = new LocalAutoscaler.PodView("model-server-1", KubeFacts.PodState.starting, NOW.minusSeconds(600), null, null, null,
+                NOW.minusSeconds(5), 3);
+        Snapshot s = LocalAutoscaler.snapshot(NOW, hpa(), 2, REQUEST, List.of(ready("model-server-0", 300), restarting), null);
+        var pod = s.pods().get(1);
+        assertEquals("False", pod.getStatus().getConditions().get(0).getStatus());
+        assertEquals(NOW.minusSeconds(5).toString(), pod.getStatus().getConditions().get(0).getLastTransitionTime(), "not Ready since it exited");
+        assertEquals(NOW.minusSeconds(600).toString(), pod.getStatus().getStartTime(), "the pod's start, kept over restarts");
+        assertEquals(3, KubeFacts.restarts(pod));
+        assertEquals(2, s.scale().getStatus().getReplicas(), "the restarting replica still counts");
+        assertEquals(1, s.podMetrics().size());
+        HpaEngine.Decision d = HpaEngine.decide(s, HpaEngine.Flags.DEFAULTS);
+        // 150% on the ready one would ask 3 of 1; the missing pod counted at 0% on a scale-up: 300m of 2 x 200m = 75% -> ceil(2 x 1.5) = 3
+        assertEquals(3, d.desiredReplicas());
+    }
+
+    @Test
     void theFirstSyncIsAControllerThatNeverSawTheHpa() {
         // 5 idle replicas: the proposal is 1, but a never-seen controller seeds {5, now} and the window holds 5
         Snapshot s = LocalAutoscaler.snapshot(NOW, hpa(), 5, REQUEST,

@@ -32,13 +32,13 @@ class LocalModeTest {
         return Project.javaCommand("Demo", List.of(), args.toArray(String[]::new));
     }
 
-    /** The loopback ports the run's replicas listened on, from their logs. */
+    /** The loopback ports the run's replica processes listened on (a restarted replica's too), from their logs. */
     static List<Integer> replicaPorts(Path runs) throws IOException {
         List<Integer> ports = new ArrayList<>();
         try (Stream<Path> files = Files.walk(runs)) {
             for (Path log : files.filter(f -> f.getFileName().toString().matches("model-server-\\d+\\.log")).toList()) {
                 Matcher m = REPLICA_PORT.matcher(Files.readString(log));
-                if (m.find()) ports.add(Integer.parseInt(m.group(1)));
+                while (m.find()) ports.add(Integer.parseInt(m.group(1)));
             }
         }
         return ports;
@@ -54,15 +54,16 @@ class LocalModeTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (ports.stream().anyMatch(LocalModeTest::listening) && System.nanoTime() < deadline) Thread.sleep(200);
         assertEquals(List.of(), ports.stream().filter(LocalModeTest::listening).toList(), "replica ports still open");
-        for (int port : ports) {
-            assertFalse(ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("PredictServer")
-                    && p.info().commandLine().orElse("").contains("--port " + port)), "a replica process on port " + port + " is left");
-        }
+        String ofThisRun = "-Dlocal.replica=" + runs.toAbsolutePath(); // how every replica process of the run is named on its command line
+        assertEquals(List.of(), ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(ofThisRun)).map(ProcessHandle::pid).toList(),
+                "replica processes of this run are left");
     }
 
     /** Starts the local mode without load and waits until its first replica is ready. */
-    static Process startUntilAReplicaIsReady(Path runs, Path log) throws Exception {
-        Process local = new ProcessBuilder(localCommand(runs, "--sync-period", "1s", "--no-dashboard")).directory(Project.root().toFile())
+    static Process startUntilAReplicaIsReady(Path runs, Path log, String... more) throws Exception {
+        List<String> flags = new ArrayList<>(List.of("--sync-period", "1s", "--no-dashboard"));
+        flags.addAll(List.of(more));
+        Process local = new ProcessBuilder(localCommand(runs, flags.toArray(String[]::new))).directory(Project.root().toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (!Files.readString(log).contains("#0 ready")) {
@@ -142,6 +143,85 @@ class LocalModeTest {
             local.destroyForcibly();
             Files.deleteIfExists(log);
         }
+    }
+
+    /** A copy of manifests/ whose Deployment sets MODEL_VERSION=VERSION, which every answer carries, and INFERENCE_MS=1 (the test's requests do not scale it). */
+    static Path manifestsWithVersion(Path dir, String version) throws IOException {
+        Files.createDirectories(dir);
+        Files.copy(Project.path("manifests/hpa.yaml"), dir.resolve("hpa.yaml"));
+        String server = Files.readString(Project.path("manifests/model-server.yaml"));
+        String v1 = "            - name: MODEL_VERSION\n              value: v1 ";
+        assertTrue(server.contains(v1), "model-server.yaml sets MODEL_VERSION");
+        String ms = "            - name: INFERENCE_MS\n              value: \"100\"";
+        assertTrue(server.contains(ms), "model-server.yaml sets INFERENCE_MS");
+        Files.writeString(dir.resolve("model-server.yaml"), server.replace(v1, "            - name: MODEL_VERSION\n              value: " + version + " ")
+                .replace(ms, "            - name: INFERENCE_MS\n              value: \"1\""));
+        return dir;
+    }
+
+    /** The model version of N answers from the Service on PORT, as a set. */
+    static java.util.Set<String> versionsAnswered(int port, int n) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/predict")).timeout(java.time.Duration.ofSeconds(10)).build();
+        java.util.Set<String> versions = new java.util.TreeSet<>();
+        for (int i = 0; i < n; i++) {
+            var r = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            versions.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("model").asText());
+        }
+        return versions;
+    }
+
+    static int servicePort(Path log) throws IOException {
+        Matcher m = Pattern.compile("local: Service on http://127\\.0\\.0\\.1:(\\d+)/predict").matcher(Files.readString(log));
+        assertTrue(m.find(), Files.readString(log));
+        return Integer.parseInt(m.group(1));
+    }
+
+    static void awaitOutput(Process local, Path log, Pattern text, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!text.matcher(Files.readString(log)).find()) {
+            assertTrue(local.isAlive() && System.nanoTime() < deadline, "no '" + text + "' in " + seconds + " s:\n" + Files.readString(log));
+            Thread.sleep(100);
+        }
+    }
+
+    /**
+     * Two `demo local` runs at once: each Service answers only from its own run's replicas (the runs differ by
+     * MODEL_VERSION). Then one run's replica is killed with SIGKILL: the run tells the exit, restarts the same
+     * replica at once (the kubelet's first restart), shows its restart, and still answers from its own run.
+     */
+    @Test
+    void twoRunsAtOnceStayApartAndAKilledReplicaIsRestartedInPlace(@TempDir Path tmp) throws Exception {
+        Path runsA = tmp.resolve("runs-a"), runsB = tmp.resolve("runs-b"), logA = tmp.resolve("a.log"), logB = tmp.resolve("b.log");
+        String manifestsA = manifestsWithVersion(tmp.resolve("manifests-a"), "run-a").toString(), manifestsB = manifestsWithVersion(tmp.resolve("manifests-b"), "run-b").toString();
+        var startingB = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try { return startUntilAReplicaIsReady(runsB, logB, "--manifests", manifestsB); } catch (Exception e) { throw new RuntimeException(e); }
+        });
+        Process a = null, b = null;
+        try {
+            a = startUntilAReplicaIsReady(runsA, logA, "--manifests", manifestsA);
+            b = startingB.get(120, TimeUnit.SECONDS);
+            int serviceA = servicePort(logA), serviceB = servicePort(logB);
+            assertEquals(java.util.Set.of("run-a"), versionsAnswered(serviceA, 10));
+            assertEquals(java.util.Set.of("run-b"), versionsAnswered(serviceB, 10));
+
+            String ofRunA = "-Dlocal.replica=" + runsA.toAbsolutePath();
+            List<ProcessHandle> replicasOfA = ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(ofRunA)).toList();
+            List<ProcessHandle> first = replicasOfA.stream().filter(p -> p.info().commandLine().orElse("").contains("/model-server-0.log ")).toList();
+            assertEquals(1, first.size(), "run a's model-server-0 is one process");
+            first.get(0).destroyForcibly(); // kill -9, by the PID of a process this test's run started
+            awaitOutput(a, logA, Pattern.compile(Pattern.quote("EVENT  model-server-0 exited: signal 9 (SIGKILL), exit code 137; restart 1 now")), 30);
+            awaitOutput(a, logA, Pattern.compile("#0 ready( \\d+%)? 1 restart"), 90); // within its start-up: the first restart does not wait
+            assertEquals(java.util.Set.of("run-a"), versionsAnswered(serviceA, 10), "the restarted replica is run a's");
+            assertEquals(java.util.Set.of("run-b"), versionsAnswered(serviceB, 10));
+        } finally {
+            for (Process p : java.util.Arrays.asList(a, b)) if (p != null) p.destroy();
+            if (a == null) startingB.thenAccept(Process::destroy);
+            for (Process p : java.util.Arrays.asList(a, b)) if (p != null && !p.waitFor(40, TimeUnit.SECONDS)) p.destroyForcibly();
+        }
+        assertNothingLeft(runsA);
+        assertNothingLeft(runsB);
     }
 
     @Test

@@ -102,7 +102,7 @@ class LocalReplicasTest {
             replicas.remove(a, Duration.ofSeconds(10));
             assertFalse(a.process.isAlive());
             Thread.sleep(500);
-            b.process.destroyForcibly(); // a crash: the Service learns by failing to connect, and retries elsewhere
+            b.process.destroyForcibly(); // a crash: the Service learns by failing to connect, and retries elsewhere (a bodiless GET)
             List<Integer> all = new ArrayList<>();
             for (var client : clients) all.addAll(client.get(30, TimeUnit.SECONDS));
 
@@ -111,7 +111,188 @@ class LocalReplicasTest {
             assertEquals(0, service.failed.get());
             assertEquals(all.size(), service.answered.get());
             assertEquals(KubeFacts.PodState.terminated, a.state);
-            assertEquals(List.of(c.name), replicas.list().stream().map(r -> r.name).toList());
+            assertEquals(List.of(b.name, c.name), replicas.list().stream().map(r -> r.name).toList(), "the removed one is gone; the killed one is restarted, not gone");
+        }
+    }
+
+    /** Requests from CLIENTS threads through SERVICE until STOP: a POST with a body, which the Service never sends twice; statuses, -1 for an I/O error. */
+    static List<CompletableFuture<List<Integer>>> postUntil(LocalService service, int clients, java.util.function.BooleanSupplier stop) {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest post = HttpRequest.newBuilder(service.uri("/predict")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"features\": [0.5, -1.0, 2.0, 0.25]}")).timeout(Duration.ofSeconds(30)).build();
+        List<CompletableFuture<List<Integer>>> all = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            all.add(CompletableFuture.supplyAsync(() -> {
+                List<Integer> statuses = new ArrayList<>();
+                while (!stop.getAsBoolean()) {
+                    try {
+                        statuses.add(http.send(post, HttpResponse.BodyHandlers.discarding()).statusCode());
+                    } catch (Exception e) {
+                        statuses.add(-1);
+                    }
+                }
+                return statuses;
+            }));
+        }
+        return all;
+    }
+
+    @Test
+    void aKilledReplicaIsRestartedInPlaceAndOnlyTheRequestsInFlightOnItFail() throws Exception {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MS", "20", "DRAIN_SECONDS", "0"), runDir, Clock.systemUTC(), events::add);
+             LocalService service = new LocalService(replicas)) {
+            service.start("127.0.0.1", 0);
+            LocalReplicas.Replica a = awaitReady(replicas.start()), b = awaitReady(replicas.start());
+            long firstPid = b.process.pid();
+            long loadDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90); // the load stops by itself in any case
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            var clients = postUntil(service, 4, () -> done.get() || System.nanoTime() > loadDeadline);
+            Thread.sleep(1000);
+
+            long sentBefore = b.sent.get();
+            int inFlight = b.outstanding.get();
+            b.process.destroyForcibly(); // kill -9
+            long killedAt = System.nanoTime();
+            long notRoutableBy = killedAt + TimeUnit.SECONDS.toNanos(2);
+            while (b.routable() && System.nanoTime() < notRoutableBy) Thread.sleep(1);
+            assertFalse(b.routable(), "out of the Service at once");
+            // in flight on it as it died: those outstanding at the kill, and any sent while the process was dying, before its exit was seen
+            long sentWhileDying = b.sent.get() - sentBefore;
+
+            awaitReady(b); // the first restart is immediate, as the kubelet's; then the server's own start-up
+            double restartSeconds = (System.nanoTime() - killedAt) / 1e9;
+            Thread.sleep(1000); // load on the restarted replica too
+            done.set(true);
+            List<Integer> all = new ArrayList<>();
+            for (var client : clients) all.addAll(client.get(60, TimeUnit.SECONDS));
+
+            assertEquals(b.name, "model-server-1", "restarted in place: same name");
+            assertEquals(1, b.restarts);
+            assertNotEquals(firstPid, b.process.pid(), "a new process");
+            assertTrue(restartSeconds < 60, "ready again " + restartSeconds + " s after the kill");
+            assertEquals(List.of("model-server-1 exited: signal 9 (SIGKILL), exit code 137; restart 1 now"), events);
+            assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(b.uri("/readyz")).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+            long failed = all.stream().filter(s -> s != 200).count();
+            assertTrue(all.size() > 50, "load ran: " + all.size());
+            assertTrue(failed <= inFlight + sentWhileDying, failed + " failed; in flight on the killed replica: " + inFlight + " at the kill, " + sentWhileDying + " sent while it was dying");
+            System.out.println("  kill -9 under load: " + failed + " failed of " + all.size() + "; " + inFlight + " in flight at the kill, " + sentWhileDying
+                    + " sent while it died; ready again after " + String.format(java.util.Locale.ROOT, "%.1f", restartSeconds) + " s");
+            assertEquals(failed, service.failed.get(), "the failures are the Service's 503s, nothing else");
+            assertTrue(a.routable() && b.routable());
+        }
+    }
+
+    /** A replica that cannot start (a bad env value) is restarted at once, then after the kubelet's 10 s; closing during the wait stops it for good. */
+    @Test
+    void aReplicaThatKeepsExitingBacksOffAsTheKubeletDoes() throws Exception {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Long> eventTimes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MODE", "bogus"), runDir, Clock.systemUTC(), e -> { eventTimes.add(System.nanoTime()); events.add(e); });
+        try {
+            LocalReplicas.Replica r = replicas.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (r.restarts < 2 && System.nanoTime() < deadline) Thread.sleep(20);
+            long restartedAt = System.nanoTime();
+            assertEquals(2, r.restarts, "restarted twice within 60 s: " + events);
+            assertEquals(2, events.size(), events.toString());
+            assertTrue(events.get(0).matches("model-server-0 exited: exit code \\d+; restart 1 now"), events.get(0));
+            assertTrue(events.get(1).matches("model-server-0 exited: exit code \\d+; restart 2 in 10s \\(CrashLoopBackOff\\)"), events.get(1));
+            double waited = (restartedAt - eventTimes.get(1)) / 1e9;
+            assertTrue(waited >= 9.9 && waited < 30, "restart 2 came " + waited + " s after the exit");
+            assertFalse(r.routable());
+            assertTrue(Files.readString(r.log).contains("INFERENCE_MODE"), "every process's output is in the one log");
+
+            while (events.size() < 3 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(events.get(2).endsWith("restart 3 in 20s (CrashLoopBackOff)"), events.toString());
+            replicas.close(); // during the 20 s wait
+            long supervisorEndsBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(r.name + "-supervisor")) && System.nanoTime() < supervisorEndsBy) {
+                Thread.sleep(20);
+            }
+            assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(r.name + "-supervisor")), "the supervisor ends with close");
+            assertEquals(2, r.restarts, "no restart after close");
+            assertFalse(r.process.isAlive());
+            assertEquals(KubeFacts.PodState.terminated, r.state);
+        } finally {
+            replicas.close();
+        }
+    }
+
+    @Test
+    void theKubeletsBackOffAndTheExitEvent() {
+        List<Long> seconds = java.util.stream.IntStream.rangeClosed(1, 9).mapToObj(n -> KubeFacts.restartDelay(n).toSeconds()).toList();
+        assertEquals(List.of(0L, 10L, 20L, 40L, 80L, 160L, 300L, 300L, 300L), seconds, "restart 1 at once, then 10 s doubling, capped at 5 minutes");
+        assertFalse(KubeFacts.resetsBackOff(Duration.ofMinutes(9)));
+        assertTrue(KubeFacts.resetsBackOff(Duration.ofMinutes(10)), "10 minutes of running start the back-off over");
+        assertEquals("signal 9 (SIGKILL), exit code 137", KubeFacts.exitDescription(137));
+        assertEquals("signal 15 (SIGTERM), exit code 143", KubeFacts.exitDescription(143));
+        assertEquals("exit code 1", KubeFacts.exitDescription(1));
+        assertEquals("model-server-1 exited: exit code 1; restart 3 in 20s (CrashLoopBackOff)", LocalReplicas.exitEvent("model-server-1", 1, 3, KubeFacts.restartDelay(3)));
+        assertEquals("model-server-0 exited: signal 9 (SIGKILL), exit code 137; restart 7 in 5m (CrashLoopBackOff)",
+                LocalReplicas.exitEvent("model-server-0", 137, 7, KubeFacts.restartDelay(7)));
+    }
+
+    @Test
+    void thePortIsReadFromTheProcessesOwnReadyLineEvenInPiecesAndOnlyFromItsPartOfTheLog() throws Exception {
+        Path log = Files.createTempFile(runDir, "ready", ".log");
+        Files.writeString(log, "predict-server ready on http://127.0.0.1:1111 - an earlier process's line\n");
+        long from = Files.size(log);
+        Process alive = new ProcessBuilder("sleep", "30").start(); // stands for the replica's process: alive until we stop it
+        try {
+            var port = CompletableFuture.supplyAsync(() -> {
+                try { return LocalReplicas.portFromReadyLine(log, from, alive, () -> false); } catch (java.io.IOException e) { throw new RuntimeException(e); }
+            });
+            for (String piece : List.of("warming up\npredict-server ready on http://127.0.0.1:4", "321", "2 - model", " ... ready 1.00 s after start\n")) {
+                Thread.sleep(150);
+                assertFalse(port.isDone(), "no port before the whole line: " + piece);
+                Files.writeString(log, piece, java.nio.file.StandardOpenOption.APPEND);
+            }
+            assertEquals(43212, port.get(10, TimeUnit.SECONDS));
+        } finally {
+            alive.destroyForcibly();
+        }
+        alive.waitFor(10, TimeUnit.SECONDS);
+        assertEquals(0, LocalReplicas.portFromReadyLine(log, Files.size(log), alive, () -> false), "a process that exited without a line: no port");
+        Files.delete(log);
+    }
+
+    /**
+     * Two local runs at once stay apart: every replica binds a port of its own (port 0) and reports it, so
+     * each Service reaches only its own run's processes. The runs differ by MODEL_VERSION, which every
+     * answer carries.
+     */
+    @Test
+    void twoRunsAtOnceNeverAnswerForEachOther() throws Exception {
+        Path dirA = Files.createDirectories(runDir.resolve("run-a")), dirB = Files.createDirectories(runDir.resolve("run-b"));
+        try (LocalReplicas runA = new LocalReplicas(serverCommand, Map.of("MODEL_VERSION", "run-a", "INFERENCE_MS", "2"), dirA, Clock.systemUTC());
+             LocalReplicas runB = new LocalReplicas(serverCommand, Map.of("MODEL_VERSION", "run-b", "INFERENCE_MS", "2"), dirB, Clock.systemUTC());
+             LocalService serviceA = new LocalService(runA); LocalService serviceB = new LocalService(runB)) {
+            serviceA.start("127.0.0.1", 0);
+            serviceB.start("127.0.0.1", 0);
+            List<LocalReplicas.Replica> started = List.of(runA.start(), runB.start(), runA.start(), runB.start()); // interleaved, all starting at once
+            for (LocalReplicas.Replica r : started) awaitReady(r);
+            assertEquals(4, started.stream().map(r -> r.port).distinct().count(), "four replicas, four ports: " + started);
+
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+            for (var run : List.of(java.util.Map.entry(serviceA, "run-a"), java.util.Map.entry(serviceB, "run-b"))) {
+                for (int i = 0; i < 40; i++) {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(run.getKey().uri("/predict")).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, r.statusCode(), r.body());
+                    assertEquals(run.getValue(), mapper.readTree(r.body()).get("model").asText(), "the Service of " + run.getValue() + " answered from: " + r.body());
+                }
+            }
+            for (LocalReplicas.Replica r : started) {
+                HttpResponse<String> direct = http.send(HttpRequest.newBuilder(r.uri("/predict")).build(), HttpResponse.BodyHandlers.ofString());
+                String own = r.log.getParent().getFileName().toString();
+                assertEquals(own, mapper.readTree(direct.body()).get("model").asText(), r + " is the process its run started");
+            }
+        } finally {
+            for (Path dir : List.of(dirA, dirB)) {
+                try (var files = Files.list(dir)) { for (Path f : files.toList()) Files.delete(f); }
+                Files.delete(dir);
+            }
         }
     }
 

@@ -63,4 +63,25 @@ class ViewConsistencyTest {
         assertTrue(json.contains("\"cpuPercent\":" + PERCENT), json);
         assertTrue(json.contains("\"state\":\"ready\""), json);
     }
+
+    @Test
+    void restartsAreOneCountInEveryView() {
+        // a cluster pod's RESTARTS is its containers' restartCount; the local mode writes its replica's restarts into the same field
+        Pod restarted = new io.fabric8.kubernetes.api.model.PodBuilder(POD).editStatus()
+                .addNewContainerStatus().withName("model-server").withReady(true).withRestartCount(2).endContainerStatus().endStatus().build();
+        Timeline.Pod watched = new Timeline.Pod(restarted.getMetadata().getName(), KubeFacts.PodState.of(restarted), KubeFacts.cpuPercent(restarted, METRICS),
+                KubeFacts.restarts(restarted));
+        LocalAutoscaler.PodView replica = new LocalAutoscaler.PodView("model-server-0", KubeFacts.PodState.ready, SnapshotFixture.ago(600), SnapshotFixture.ago(590),
+                249L, Duration.ofSeconds(15), SnapshotFixture.ago(590), 2);
+        Snapshot local = LocalAutoscaler.snapshot(SnapshotFixture.NOW, SNAPSHOT.hpa(), 1, new io.fabric8.kubernetes.api.model.Quantity("500m"), List.of(replica), null);
+        assertEquals(2, KubeFacts.restarts(local.pods().get(0)), "the local mode's pod carries restartCount as a cluster's does");
+        Timeline.Pod fromLocal = new Timeline.Pod("model-server-0", replica.state(), LocalAutoscaler.cpuPercents(local).get("model-server-0"), KubeFacts.restarts(local.pods().get(0)));
+        assertEquals(watched, fromLocal);
+
+        assertEquals("#0 ready " + PERCENT + "% 2 restarts", LocalTable.podsColumn(List.of(fromLocal)));
+        String json = Dashboard.toJson(1, new Timeline.Sample(SnapshotFixture.NOW, 1, 1, 1, 5, PERCENT, 50, List.of(watched), null, null, null, List.of(), null));
+        assertTrue(json.contains("\"restarts\":2,\"restartsText\":\"2 restarts\""), json);
+        assertEquals(fromLocal, Timeline.Pod.decode(fromLocal.encode()), "and the CSV keeps it: " + fromLocal.encode());
+        assertEquals(new Timeline.Pod("model-server-0", KubeFacts.PodState.ready, 49), Timeline.Pod.decode("model-server-0=ready:49"), "a CSV written before restarts were kept");
+    }
 }

@@ -273,6 +273,7 @@ final class Dashboard implements AutoCloseable {
         for (Timeline.Pod p : s.pods()) {
             ObjectNode pod = pods.addObject().put("name", p.name()).put("state", p.state().name());
             if (p.cpuPercent() == null) pod.putNull("cpuPercent"); else pod.put("cpuPercent", p.cpuPercent());
+            pod.put("restarts", p.restarts()).put("restartsText", KubeFacts.restartsText(p.restarts()));
         }
         if (s.loadRps() == null) o.putNull("loadRps"); else o.put("loadRps", s.loadRps());
         if (s.p50Ms() == null) o.putNull("p50Ms"); else o.put("p50Ms", s.p50Ms());

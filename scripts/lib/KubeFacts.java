@@ -7,14 +7,17 @@ import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 
 import java.math.RoundingMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Kubernetes facts as the companion scripts read them, each computed in this one place and used by
  * every view (the local table, hpa-watch's rows, demo status, the timeline, the dashboard, explain):
  * CPU in millicores, CPU as a percent of the request, whether a pod is Ready, a pod's state in the
- * views' words, and the HPA's defaults.
+ * views' words, its restarts, the kubelet's restart back-off, what a container's exit code means, and
+ * the HPA's defaults.
  */
 final class KubeFacts {
     private KubeFacts() {}
@@ -62,6 +65,59 @@ final class KubeFacts {
     static boolean ready(Pod pod) {
         return pod.getStatus() != null && pod.getStatus().getConditions() != null
                 && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** RESTARTS as kubectl shows it: the sum of the containers' restartCount. */
+    static int restarts(Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) return 0;
+        return pod.getStatus().getContainerStatuses().stream().mapToInt(c -> c.getRestartCount() == null ? 0 : c.getRestartCount()).sum();
+    }
+
+    /** "1 restart", "3 restarts"; "" for none: how the local table and the dashboard write RESTARTS. */
+    static String restartsText(int restarts) {
+        return restarts == 0 ? "" : restarts + (restarts == 1 ? " restart" : " restarts");
+    }
+
+    // ---------------------------------------------------------------------------------------- restarts
+
+    /**
+     * The kubelet's CrashLoopBackOff with restartPolicy Always
+     * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy): the first
+     * restart after a container exits is immediate; each further one waits an exponential back-off
+     * (10 s, 20 s, 40 s, ...) capped at 5 minutes; a container that ran 10 minutes before exiting starts
+     * the sequence over. (The kubelet only sets the 10 s back-off after the first restart: see doBackOff in
+     * pkg/kubelet/kuberuntime/kuberuntime_manager.go.)
+     */
+    static final Duration RESTART_BACKOFF_INITIAL = Duration.ofSeconds(10), RESTART_BACKOFF_MAX = Duration.ofMinutes(5),
+            RESTART_BACKOFF_RESET_AFTER = Duration.ofMinutes(10);
+
+    /** The wait before restart number N (1, 2, ...) of a crash loop: 0, 10 s, 20 s, 40 s, ..., 300 s, 300 s. */
+    static Duration restartDelay(int n) {
+        if (n < 1) throw new IllegalArgumentException("restarts are counted from 1, got " + n);
+        if (n == 1) return Duration.ZERO;
+        Duration delay = RESTART_BACKOFF_INITIAL;
+        for (int i = 2; i < n && delay.compareTo(RESTART_BACKOFF_MAX) < 0; i++) delay = delay.multipliedBy(2);
+        return delay.compareTo(RESTART_BACKOFF_MAX) > 0 ? RESTART_BACKOFF_MAX : delay;
+    }
+
+    /** Whether a container that ran this long before it exited starts its back-off over (the kubelet's 10 minutes). */
+    static boolean resetsBackOff(Duration ran) {
+        return ran.compareTo(RESTART_BACKOFF_RESET_AFTER) >= 0;
+    }
+
+    private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 4, "SIGILL", 6, "SIGABRT", 7, "SIGBUS",
+            8, "SIGFPE", 9, "SIGKILL", 11, "SIGSEGV", 15, "SIGTERM");
+
+    /**
+     * A container's exit code as kubectl's "Exit Code" reads: 128 + n is death by signal n (137 = SIGKILL,
+     * which is also what an out-of-memory kill shows, 143 = SIGTERM), else the process's own code.
+     * "signal 9 (SIGKILL), exit code 137"; "exit code 1".
+     */
+    static String exitDescription(int exitCode) {
+        int signal = exitCode - 128;
+        if (signal < 1 || signal > 64) return "exit code " + exitCode;
+        String name = SIGNALS.get(signal);
+        return "signal " + signal + (name == null ? "" : " (" + name + ")") + ", exit code " + exitCode;
     }
 
     // ---------------------------------------------------------------------------------------- CPU

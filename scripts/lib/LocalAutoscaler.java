@@ -21,6 +21,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -45,6 +47,7 @@ final class LocalAutoscaler {
     private final Supplier<Load> load;
     private final Consumer<String> events;
     private final Map<String, CpuMark> marks = new HashMap<>();
+    private final Queue<String> replicaEvents = new ConcurrentLinkedQueue<>(); // told by the replicas' supervisor, for the next sample
     private final int minReplicas, maxReplicas, targetUtilization;
     private Snapshot.History history = Snapshot.History.UNSEEN; // the first sync is a controller that has never seen the HPA
     private Path snapshotDir; // where each sync's snapshot is written, when asked (recordSnapshots)
@@ -54,7 +57,7 @@ final class LocalAutoscaler {
     private volatile String lastExplain;
     private volatile Map<String, Integer> lastCpuPercent = Map.of();
 
-    private record CpuMark(Duration cpu, Instant at) {}
+    private record CpuMark(long pid, Duration cpu, Instant at) {}
 
     LocalAutoscaler(LocalReplicas replicas, HorizontalPodAutoscaler hpa, Quantity cpuRequest, HpaEngine.Flags flags, Clock clock,
                     Timeline timeline, Supplier<Load> load, Consumer<String> events) {
@@ -127,8 +130,17 @@ final class LocalAutoscaler {
         }
     }
 
-    /** A replica at one sync: its state, and its CPU over the window since the previous sync (null: no sample yet). */
-    record PodView(String name, KubeFacts.PodState state, Instant started, Instant readySince, Long milliCpu, Duration window) {}
+    /**
+     * A replica at one sync: its state, its CPU over the window since the previous sync (null: no sample yet,
+     * or no process running), when its Ready condition last changed, and its restarts.
+     */
+    record PodView(String name, KubeFacts.PodState state, Instant started, Instant readySince, Long milliCpu, Duration window,
+                   Instant readinessChanged, int restarts) {
+        /** A replica that has never exited: its readiness changed when it became ready, or else at its start. */
+        PodView(String name, KubeFacts.PodState state, Instant started, Instant readySince, Long milliCpu, Duration window) {
+            this(name, state, started, readySince, milliCpu, window, readySince != null ? readySince : started, 0);
+        }
+    }
 
     /**
      * The objects the HPA controller reads, built from local state (pure: no processes, no clock): the HPA
@@ -166,14 +178,22 @@ final class LocalAutoscaler {
         return Map.copyOf(percents);
     }
 
+    /** An event about a replica (its exit, its restart), for the timeline's next sample. */
+    void replicaEvent(String text) {
+        replicaEvents.add(text);
+    }
+
     /** Records the current state without a decision (between syncs), e.g. a replica that became ready. */
     void recordState() {
         record(clock.instant(), lastDecision, List.of());
     }
 
-    private void record(Instant now, HpaEngine.Decision decision, List<String> happened) {
+    private void record(Instant now, HpaEngine.Decision decision, List<String> decisionEvents) {
+        List<String> happened = new ArrayList<>();
+        for (String e; (e = replicaEvents.poll()) != null; ) happened.add(e);
+        happened.addAll(decisionEvents);
         List<Timeline.Pod> pods = replicas.list().stream()
-                .map(r -> new Timeline.Pod(r.name, r.state, lastCpuPercent.get(r.name))).toList();
+                .map(r -> new Timeline.Pod(r.name, r.state, lastCpuPercent.get(r.name), r.restarts)).toList();
         Load l = load.get();
         long current = replicas.list().stream().filter(r -> r.state != KubeFacts.PodState.draining).count();
         timeline.add(new Timeline.Sample(now, (int) current, desired, minReplicas, maxReplicas,
@@ -203,7 +223,7 @@ final class LocalAutoscaler {
                             .thenComparing(r -> r.readySince == null ? Instant.MAX : r.readySince, Comparator.reverseOrder()))
                     .limit(active.size() - n).toList();
             for (LocalReplicas.Replica victim : victims) {
-                victim.state = KubeFacts.PodState.draining; // out of the Service now; the process drains in the background
+                victim.markDraining(); // out of the Service now, never restarted; the process drains in the background
                 Thread t = new Thread(() -> replicas.remove(victim, Duration.ofSeconds(60)), victim.name + "-removal");
                 t.setDaemon(true);
                 t.start();
@@ -214,21 +234,30 @@ final class LocalAutoscaler {
     /**
      * The replica's CPU since the last sync, as metrics-server would report it: usage in millicores over a
      * window. For a ready replica the window never reaches back before it became ready, so start-up CPU
-     * is not charged to the first sample after readiness (the HPA would set such a sample aside).
+     * is not charged to the first sample after readiness (the HPA would set such a sample aside). A replica
+     * whose process has exited (waiting for its restart) has no sample, and a restarted process starts a
+     * new window, as a new container does.
      */
     private PodView measure(LocalReplicas.Replica r, Instant now) {
+        Process process = r.process;
+        Instant readinessChanged = r.readinessChanged;
+        if (!process.isAlive()) {
+            marks.remove(r.name);
+            return new PodView(r.name, r.state, r.started, r.readySince, null, null, readinessChanged, r.restarts);
+        }
         Duration cpu = r.cpuTime();
         CpuMark mark = marks.get(r.name);
+        if (mark != null && mark.pid() != process.pid()) mark = null;
         if (r.readySince != null && r.cpuAtReady != null && (mark == null || mark.at().isBefore(r.readySince))) {
-            mark = new CpuMark(r.cpuAtReady, r.readySince);
+            mark = new CpuMark(process.pid(), r.cpuAtReady, r.readySince);
         }
-        marks.put(r.name, new CpuMark(cpu, now));
+        marks.put(r.name, new CpuMark(process.pid(), cpu, now));
         if (mark == null || !now.isAfter(mark.at())) { // a first sight: no window yet, as metrics-server needs two scrapes
-            return new PodView(r.name, r.state, r.started, r.readySince, null, null);
+            return new PodView(r.name, r.state, r.started, r.readySince, null, null, readinessChanged, r.restarts);
         }
         Duration window = Duration.between(mark.at(), now);
         long milli = Math.max(0, (cpu.toNanos() - mark.cpu().toNanos()) * 1000 / Math.max(1, window.toNanos()));
-        return new PodView(r.name, r.state, r.started, r.readySince, milli, window);
+        return new PodView(r.name, r.state, r.started, r.readySince, milli, window, readinessChanged, r.restarts);
     }
 
     /** The replica as the v1 Pod the controller would see. */
@@ -237,12 +266,12 @@ final class LocalAutoscaler {
                 .withLabels(Map.of("app.kubernetes.io/name", "model-server"))
                 .withDeletionTimestamp(v.state() == KubeFacts.PodState.draining ? now.toString() : null).build();
         boolean ready = v.state() == KubeFacts.PodState.ready;
-        Instant transition = ready && v.readySince() != null ? v.readySince() : v.started();
         return new PodBuilder().withMetadata(meta)
                 .withNewSpec().addToContainers(new ContainerBuilder().withName("model-server")
                         .withNewResources().addToRequests("cpu", cpuRequest).endResources().build()).endSpec()
                 .withNewStatus().withPhase("Running").withStartTime(v.started().toString())
-                .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").withLastTransitionTime(transition.toString()).endCondition()
+                .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").withLastTransitionTime(v.readinessChanged().toString()).endCondition()
+                .addNewContainerStatus().withName("model-server").withReady(ready).withRestartCount(v.restarts()).endContainerStatus()
                 .endStatus().build();
     }
 

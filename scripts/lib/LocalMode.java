@@ -233,6 +233,7 @@ final class LocalRun implements Callable<Integer> {
     private final AtomicReference<LoadStats> latestLoad = new AtomicReference<>();
     private final CountDownLatch stopped = new CountDownLatch(1), finished = new CountDownLatch(1);
     private final Clock clock = Clock.systemUTC();
+    private volatile LocalAutoscaler autoscaler; // for the replicas' events, once it exists (it starts the replicas)
 
     /** A run of OPTIONS (the parsed command line) over WORKLOAD, with the HPA, request and load stages they resolve to. */
     LocalRun(LocalCommand options, LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, List<LoadSchedule.Stage> stages, PrintWriter out) {
@@ -257,10 +258,11 @@ final class LocalRun implements Callable<Integer> {
         env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
         out.println("local: building scripts/predict-server.java once with JBang ...");
         List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
-        try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock);
+        try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock, this::replicaEvent);
              LocalService service = new LocalService(replicas, maxBodyBytes(workload), LocalService.DEFAULT_READ_DEADLINE)) {
             startService(service);
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, HpaEngine.Flags.DEFAULTS, clock, timeline, this::load, this::event);
+            this.autoscaler = autoscaler;
             autoscaler.recordSnapshots(runDir.resolve("snapshots"));
             Dashboard dashboard = startDashboard(autoscaler);
             printIntro(runDir, autoscaler, service, dashboard);
@@ -391,6 +393,13 @@ final class LocalRun implements Callable<Integer> {
         out.printf("%s  EVENT  %s%n", Cli.clock(clock.instant()), text);
     }
 
+    /** A replica's exit or restart, from its supervisor: printed now, and in the timeline's next sample (the dashboard's events). */
+    private void replicaEvent(String text) {
+        event(text);
+        LocalAutoscaler a = autoscaler;
+        if (a != null) a.replicaEvent(text);
+    }
+
     private void printIntro(Path runDir, LocalAutoscaler a, LocalService service, Dashboard dashboard) {
         var behavior = hpa.getSpec().getBehavior();
         Integer downWindow = behavior == null || behavior.getScaleDown() == null ? null : behavior.getScaleDown().getStabilizationWindowSeconds();
@@ -438,7 +447,7 @@ final class LocalRun implements Callable<Integer> {
 
 /** What `kubectl get hpa -w` and `kubectl get pods -w` would show, as rows. */
 final class LocalTable {
-    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu%)");
+    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu% restarts)");
     private final PrintWriter out;
     private final LocalAutoscaler autoscaler;
     private String lastRow = "";
@@ -472,9 +481,10 @@ final class LocalTable {
         return String.format("%-9s  %-12s  %-9s  %-10s  %s", replicas, cpu, rps, p99, pods);
     }
 
-    /** The PODS column: "#0 ready 49%, #1 starting". */
+    /** The PODS column: "#0 ready 49%, #1 starting 2 restarts" (RESTARTS once a replica has any). */
     static String podsColumn(List<Timeline.Pod> pods) {
-        return pods.stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%"))
+        return pods.stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%")
+                        + (p.restarts() == 0 ? "" : " " + KubeFacts.restartsText(p.restarts())))
                 .collect(Collectors.joining(", "));
     }
 

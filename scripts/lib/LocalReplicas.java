@@ -3,14 +3,18 @@
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,60 +24,92 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The local mode's Deployment: replicas of scripts/predict-server.java as real processes, each on its
  * own loopback port, with its log in the run folder. A replica is ready when its /readyz answers 200,
  * as a pod becomes Ready; it is removed gracefully (out of the Service, then SIGTERM, then the server's
  * own drain). CPU is read from the operating system, never from the replica itself.
+ *
+ * Supervised as the kubelet supervises a pod's container (restartPolicy Always): a replica whose process
+ * exits on its own (a crash, an OOM kill, kill -9) is out of the Service at once, the exit is an event,
+ * and the same replica is started again after the kubelet's back-off (KubeFacts.restartDelay), counting
+ * its restarts. Ports and identities: each process binds port 0 and the port is read from the process's
+ * own "ready on" line, so the port is held by that process for its whole life and no other run, or
+ * process, can be answering there while it is alive.
  */
 final class LocalReplicas implements AutoCloseable {
-    /** One replica process: the local mode's pod. */
+    /** One replica: the local mode's pod. Its process is the pod's container, restarted in place when it exits. */
     static final class Replica {
         final String name;
-        final int port;
-        final Process process;
-        final Path log;
-        final Instant started;
+        final Path log; // the processes' stdout and stderr, one after another, as `kubectl logs` and `--previous` together
+        final Instant started; // the pod's start (status.startTime): kept over restarts
         final AtomicInteger outstanding = new AtomicInteger(); // requests the Service has sent and not yet seen answered
+        final AtomicLong sent = new AtomicLong(); // requests the Service has sent to it, over all its processes
+        volatile Process process;
+        volatile Instant processStarted;
+        volatile int port; // 0 until the process has reported the port it bound
+        volatile int restarts;
         volatile KubeFacts.PodState state = KubeFacts.PodState.starting;
         volatile Instant readySince;
+        volatile Instant readinessChanged; // the Ready condition's lastTransitionTime: becoming ready, or an exit
         volatile Duration cpuAtReady; // the CPU the process had used when it became ready (its start-up cost)
 
-        Replica(String name, int port, Process process, Path log, Instant started) {
-            this.name = name; this.port = port; this.process = process; this.log = log; this.started = started;
+        Replica(String name, Path log, Instant started) {
+            this.name = name; this.log = log; this.started = started; this.readinessChanged = started;
         }
 
-        /** Total CPU time (user + system) the operating system has charged to this process. */
+        /** Total CPU time (user + system) the operating system has charged to this replica's current process. */
         Duration cpuTime() {
             return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
         }
 
         URI uri(String path) { return URI.create("http://127.0.0.1:" + port + path); }
 
-        boolean routable() { return state == KubeFacts.PodState.ready; }
+        boolean routable() { return state == KubeFacts.PodState.ready && process.isAlive(); }
 
-        @Override public String toString() { return name + "(" + state + ", :" + port + ")"; }
+        /** Out of the Service now, and never started again (a scale-down or the end of the run). */
+        synchronized void markDraining() { state = KubeFacts.PodState.draining; }
+
+        private boolean removed() { return state == KubeFacts.PodState.draining || state == KubeFacts.PodState.terminated; }
+
+        @Override public String toString() { return name + "(" + state + ", :" + port + ", " + restarts + " restarts)"; }
     }
+
+    /** The line predict-server prints once it listens and is warm: "predict-server ready on http://127.0.0.1:PORT - ...". */
+    static final Pattern READY_LINE = Pattern.compile("predict-server ready on http://127\\.0\\.0\\.1:(\\d{1,5}) ");
+    private static final int MAX_LINE_BYTES = 4096; // a longer line is kept cut: the ready line is a few hundred bytes
 
     private final List<String> serverCommand;
     private final Map<String, String> env;
     private final Path runDir;
     private final Clock clock;
+    private final Consumer<String> events;
     private final List<Replica> replicas = new CopyOnWriteArrayList<>();
     private final AtomicInteger nextId = new AtomicInteger();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+
+    LocalReplicas(List<String> serverCommand, Map<String, String> env, Path runDir, Clock clock) {
+        this(serverCommand, env, runDir, clock, event -> {});
+    }
 
     /**
      * @param serverCommand the java command line that runs the server (see {@link #serverCommand})
      * @param env           the Deployment container's environment (INFERENCE_MODE, INFERENCE_MS, ...)
      * @param runDir        folder for the replicas' logs
+     * @param events        where a replica's exit and restart are told, as the kubelet's events
      */
-    LocalReplicas(List<String> serverCommand, Map<String, String> env, Path runDir, Clock clock) {
+    LocalReplicas(List<String> serverCommand, Map<String, String> env, Path runDir, Clock clock, Consumer<String> events) {
         this.serverCommand = List.copyOf(serverCommand);
         this.env = Map.copyOf(env);
         this.runDir = runDir;
         this.clock = clock;
+        this.events = events;
     }
 
     /**
@@ -101,42 +137,146 @@ final class LocalReplicas implements AutoCloseable {
         return command;
     }
 
-    /** Starts one replica on a free loopback port; it turns ready on its own once /readyz answers 200. */
+    /** Starts one replica; it turns ready on its own once it has reported its port and /readyz answers 200, and is restarted when it exits. */
     Replica start() throws IOException {
         String name = "model-server-" + nextId.getAndIncrement();
-        int port = freePort();
-        Path log = runDir.resolve(name + ".log");
-        List<String> command = new ArrayList<>(serverCommand);
-        command.addAll(List.of("--host", "127.0.0.1", "--port", String.valueOf(port), "--exit-with-parent"));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(env);
-        pb.environment().remove("PARENT_PID"); // --exit-with-parent watches us, whatever the environment says
-        Replica replica = new Replica(name, port, pb.start(), log, clock.instant());
+        Replica replica = new Replica(name, runDir.resolve(name + ".log"), clock.instant());
+        long logFrom = launch(replica);
         replicas.add(replica);
-        Thread watcher = new Thread(() -> watchReadiness(replica), name + "-readiness");
-        watcher.setDaemon(true);
-        watcher.start();
+        Thread supervisor = new Thread(() -> supervise(replica, logFrom), replica.name + "-supervisor");
+        supervisor.setDaemon(true);
+        supervisor.start();
         return replica;
     }
 
-    private void watchReadiness(Replica replica) {
+    /** Starts the replica's process (unless it is being removed); returns where its part of the log begins, or -1 when not started. */
+    private long launch(Replica replica) throws IOException {
+        synchronized (replica) {
+            if (replica.removed()) return -1;
+            long logFrom = Files.exists(replica.log) ? Files.size(replica.log) : 0;
+            List<String> command = new ArrayList<>(serverCommand);
+            command.add(1, "-Dlocal.replica=" + replica.log.toAbsolutePath()); // which run and replica a process is, for ps and for the tests
+            command.addAll(List.of("--host", "127.0.0.1", "--port", "0", "--exit-with-parent"));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(replica.log.toFile()));
+            pb.environment().putAll(env);
+            pb.environment().remove("PARENT_PID"); // --exit-with-parent watches us, whatever the environment says
+            replica.port = 0;
+            replica.processStarted = clock.instant();
+            replica.process = pb.start();
+            return logFrom;
+        }
+    }
+
+    /** The kubelet's part for one replica: readiness, then on an exit the event, the back-off and the restart in place. */
+    private void supervise(Replica replica, long logFrom) {
+        int crashLoop = 0; // exits since the back-off last started over
+        try {
+            while (logFrom >= 0) {
+                awaitReady(replica, logFrom);
+                int exitCode = replica.process.waitFor();
+                Instant exitedAt = clock.instant();
+                synchronized (replica) { // with markDraining: a replica being removed stays draining, and is not restarted
+                    if (replica.removed()) return;
+                    replica.state = KubeFacts.PodState.starting; // not Ready: out of the Service (routable() also checks the process)
+                    replica.readySince = null;
+                    replica.cpuAtReady = null;
+                    replica.readinessChanged = exitedAt;
+                }
+                if (KubeFacts.resetsBackOff(Duration.between(replica.processStarted, exitedAt))) crashLoop = 0;
+                crashLoop++;
+                Duration delay = KubeFacts.restartDelay(crashLoop);
+                events.accept(exitEvent(replica.name, exitCode, replica.restarts + 1, delay));
+                if (!waitUnlessRemoved(replica, delay)) return;
+                logFrom = launch(replica);
+                if (logFrom >= 0) replica.restarts++;
+            }
+        } catch (IOException e) {
+            events.accept(replica.name + " cannot be restarted: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** "model-server-1 exited: signal 9 (SIGKILL), exit code 137; restart 1 now" or "...; restart 3 in 20s (CrashLoopBackOff)". */
+    static String exitEvent(String name, int exitCode, int restart, Duration delay) {
+        return name + " exited: " + KubeFacts.exitDescription(exitCode) + "; restart " + restart
+                + (delay.isZero() ? " now" : " in " + GoDuration.format(delay) + " (CrashLoopBackOff)");
+    }
+
+    private static boolean waitUnlessRemoved(Replica replica, Duration delay) {
+        long deadline = System.nanoTime() + delay.toNanos();
+        while (!replica.removed()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return true;
+            if (!Cli.pause(Duration.ofNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100))))) return false;
+        }
+        return false;
+    }
+
+    /** The port from the process's own ready line, then /readyz until 200; gives up when the process exits or the replica is removed. */
+    private void awaitReady(Replica replica, long logFrom) throws InterruptedException {
+        Process process = replica.process;
+        int port;
+        try {
+            port = portFromReadyLine(replica.log, logFrom, process, replica::removed);
+        } catch (IOException e) {
+            events.accept(replica.name + ": cannot read its log " + replica.log + " (" + e.getMessage() + "); it stays not ready");
+            return;
+        }
+        if (port == 0) return;
+        replica.port = port;
         HttpRequest readyz = HttpRequest.newBuilder(replica.uri("/readyz")).timeout(Duration.ofSeconds(2)).build();
-        while (replica.state == KubeFacts.PodState.starting && replica.process.isAlive()) {
+        while (replica.state == KubeFacts.PodState.starting && process.isAlive()) {
             try {
                 if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    replica.cpuAtReady = replica.cpuTime();
-                    replica.readySince = clock.instant();
-                    replica.state = KubeFacts.PodState.ready;
+                    synchronized (replica) {
+                        if (replica.state != KubeFacts.PodState.starting) return;
+                        replica.cpuAtReady = replica.cpuTime();
+                        replica.readySince = clock.instant();
+                        replica.readinessChanged = replica.readySince;
+                        replica.state = KubeFacts.PodState.ready;
+                    }
                     return;
                 }
             } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                return;
+                // not answering yet
             }
             Cli.pause(Duration.ofMillis(100));
         }
-        if (!replica.process.isAlive() && replica.state == KubeFacts.PodState.starting) replica.state = KubeFacts.PodState.terminated;
+    }
+
+    /**
+     * The port in the ready line that PROCESS writes to LOG after byte FROM (its own part of the file), or 0
+     * when it exits, or STOP holds, before writing one. Reads only new bytes, matches whole lines only (a line
+     * may arrive in pieces), and keeps no more than the line being written.
+     */
+    static int portFromReadyLine(Path log, long from, Process process, BooleanSupplier stop) throws IOException {
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            channel.position(from);
+            ByteBuffer buffer = ByteBuffer.allocate(8192);
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            while (true) {
+                boolean alive = process.isAlive(); // before reading: what a process wrote before it exited is still read
+                buffer.clear();
+                for (int n; (n = channel.read(buffer)) > 0; buffer.clear()) {
+                    for (int i = 0; i < n; i++) {
+                        byte b = buffer.get(i);
+                        if (b != '\n') {
+                            if (line.size() < MAX_LINE_BYTES) line.write(b);
+                            continue;
+                        }
+                        Matcher m = READY_LINE.matcher(line.toString(StandardCharsets.ISO_8859_1));
+                        if (m.lookingAt()) {
+                            int port = Integer.parseInt(m.group(1));
+                            if (port >= 1 && port <= 65535) return port;
+                        }
+                        line.reset();
+                    }
+                }
+                if (!alive || stop.getAsBoolean()) return 0;
+                if (!Cli.pause(Duration.ofMillis(50))) return 0;
+            }
+        }
     }
 
     /**
@@ -145,36 +285,32 @@ final class LocalReplicas implements AutoCloseable {
      * the process has exited.
      */
     void remove(Replica replica, Duration timeout) {
-        replica.state = KubeFacts.PodState.draining;
+        replica.markDraining(); // from here on it is never restarted
         long deadline = System.nanoTime() + timeout.toNanos();
         while (replica.outstanding.get() > 0 && System.nanoTime() < deadline) Cli.pause(Duration.ofMillis(20));
-        replica.process.destroy(); // SIGTERM
+        Process process = replica.process;
+        process.destroy(); // SIGTERM
         try {
-            if (!replica.process.waitFor(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS)) {
-                replica.process.destroyForcibly();
-                replica.process.waitFor(5, TimeUnit.SECONDS);
+            if (!process.waitFor(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
-            replica.process.destroyForcibly();
+            process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
         replica.state = KubeFacts.PodState.terminated;
         replicas.remove(replica);
     }
 
-    /** The replicas that exist (not yet terminated), oldest first. */
+    /** The replicas that exist (not yet removed), oldest first; a replica waiting to be restarted still exists, as its pod does. */
     List<Replica> list() {
-        replicas.removeIf(r -> {
-            if (!r.process.isAlive() && r.state != KubeFacts.PodState.draining) { r.state = KubeFacts.PodState.terminated; return true; }
-            return false;
-        });
         return List.copyOf(replicas);
     }
 
-
     @Override
     public void close() {
-        for (Replica r : List.copyOf(replicas)) r.state = KubeFacts.PodState.draining;
+        for (Replica r : List.copyOf(replicas)) r.markDraining();
         for (Replica r : List.copyOf(replicas)) r.process.destroy();
         for (Replica r : List.copyOf(replicas)) {
             try {
@@ -187,11 +323,6 @@ final class LocalReplicas implements AutoCloseable {
         }
         replicas.clear();
     }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) { return s.getLocalPort(); }
-    }
-
 
     /** A new folder runs/local-<UTC time>, with -2, -3 ... when two runs start in the same second. */
     static Path newRunDir(Path base) throws IOException {

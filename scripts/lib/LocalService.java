@@ -129,6 +129,7 @@ final class LocalService implements AutoCloseable {
         LocalReplicas.Replica replica = pick(tried);
         if (replica == null) return Future.failedFuture(new IOException("no ready replica to send the request to"));
         tried.add(replica.name);
+        replica.sent.incrementAndGet();
         replica.outstanding.incrementAndGet();
         RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(replica.port).setURI(uri).setIdleTimeout(TIMEOUT_MS);
         if (contentType != null) options.putHeader("Content-Type", contentType);

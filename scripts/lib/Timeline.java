@@ -27,15 +27,21 @@ import java.util.stream.Collectors;
  * the chart ({@link #writeChart}), and the live dashboard through {@link #onSample}.
  */
 final class Timeline {
-    /** One replica as the controller sees it: its state and CPU (percent of its request by KubeFacts' rule, when known). */
-    record Pod(String name, KubeFacts.PodState state, Integer cpuPercent) {
-        String encode() { return name + "=" + state + ":" + (cpuPercent == null ? "" : cpuPercent); }
+    /**
+     * One replica as the controller sees it: its state, CPU (percent of its request by KubeFacts' rule, when
+     * known) and restarts (RESTARTS in kubectl). In the CSV "name=state:cpu", with ":restarts" once it has any.
+     */
+    record Pod(String name, KubeFacts.PodState state, Integer cpuPercent, int restarts) {
+        Pod(String name, KubeFacts.PodState state, Integer cpuPercent) { this(name, state, cpuPercent, 0); }
+
+        String encode() { return name + "=" + state + ":" + (cpuPercent == null ? "" : cpuPercent) + (restarts == 0 ? "" : ":" + restarts); }
 
         static Pod decode(String text) {
-            int eq = text.indexOf('='), colon = text.lastIndexOf(':');
-            if (eq < 1 || colon < eq) throw new IllegalArgumentException("not a pod 'name=state:cpu': " + text);
-            String cpu = text.substring(colon + 1);
-            return new Pod(text.substring(0, eq), KubeFacts.PodState.parse(text.substring(eq + 1, colon)), cpu.isEmpty() ? null : Integer.valueOf(cpu));
+            int eq = text.indexOf('=');
+            String[] fields = eq < 1 ? new String[0] : text.substring(eq + 1).split(":", -1);
+            if (fields.length < 2 || fields.length > 3) throw new IllegalArgumentException("not a pod 'name=state:cpu' or 'name=state:cpu:restarts': " + text);
+            return new Pod(text.substring(0, eq), KubeFacts.PodState.parse(fields[0]), fields[1].isEmpty() ? null : Integer.valueOf(fields[1]),
+                    fields.length == 3 ? Integer.parseInt(fields[2]) : 0);
         }
     }
 

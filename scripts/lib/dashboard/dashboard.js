@@ -161,9 +161,14 @@
       item.className = "pod";
       item.dataset.state = p.state;
       var cpuText = p.cpuPercent === null ? "unknown" : p.cpuPercent + "%";
-      item.setAttribute("aria-label", p.name + ": " + p.state + ", CPU " + cpuText + " of request");
+      item.setAttribute("aria-label", p.name + ": " + p.state + ", CPU " + cpuText + " of request" + (p.restartsText ? ", " + p.restartsText : ""));
       var name = document.createElement("span");
       name.className = "pod-name"; name.textContent = p.name; name.title = p.name;
+      if (p.restartsText) { // RESTARTS, in the words of the local table (KubeFacts.restartsText)
+        var restarts = document.createElement("span");
+        restarts.className = "restarts"; restarts.textContent = p.restartsText;
+        name.appendChild(restarts);
+      }
       var state = document.createElement("span");
       state.className = "state state-" + p.state; state.textContent = p.state;
       var bar = document.createElement("span");
