@@ -241,7 +241,7 @@ class LocalReplicasTest {
         Process alive = new ProcessBuilder("sleep", "30").start(); // stands for the replica's process: alive until we stop it
         try {
             var port = CompletableFuture.supplyAsync(() -> {
-                try { return LocalReplicas.portFromReadyLine(log, from, alive, () -> false); } catch (java.io.IOException e) { throw new RuntimeException(e); }
+                try { return LocalReplicas.readyLine(log, from, alive, () -> false).port(); } catch (java.io.IOException e) { throw new RuntimeException(e); }
             });
             for (String piece : List.of("warming up\npredict-server ready on http://127.0.0.1:4", "321", "2 - model", " ... ready 1.00 s after start\n")) {
                 Thread.sleep(150);
@@ -253,7 +253,9 @@ class LocalReplicasTest {
             alive.destroyForcibly();
         }
         alive.waitFor(10, TimeUnit.SECONDS);
-        assertEquals(0, LocalReplicas.portFromReadyLine(log, Files.size(log), alive, () -> false), "a process that exited without a line: no port");
+        assertNull(LocalReplicas.readyLine(log, Files.size(log), alive, () -> false), "a process that exited without a line: no port");
+        var full = LocalReplicas.Reported.parse("predict-server ready on http://127.0.0.1:40001 - model m v1 (mlp 4-8-1) - body limit 12288 bytes - warm-up 5 ms - ready 1.00 s after start - probes on port 40002");
+        assertEquals(new LocalReplicas.Reported(40001, 40002, 12288), full);
         Files.delete(log);
     }
 
@@ -336,20 +338,31 @@ class LocalReplicasTest {
     }
 
     @Test
-    void theServiceHasLimitsOfItsOwn() throws Exception {
-        assertEquals(LocalService.DEFAULT_MAX_BODY_BYTES, Long.parseLong(java.util.regex.Pattern.compile("\\$\\{env:MAX_BODY_BYTES:-(\\d+)}")
-                .matcher(Project.read("scripts/predict-server.java")).results().findFirst().orElseThrow().group(1)), "the replicas' default limit");
-        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of(), runDir, Clock.systemUTC());
-             LocalService service = new LocalService(replicas, 64 * 1024, Duration.ofSeconds(1))) {
+    void theServiceHasLimitsOfItsOwnAndTakesTheBodyLimitTheReplicasReport() throws Exception {
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MS", "0"), runDir, Clock.systemUTC());
+             LocalService service = new LocalService(replicas, Duration.ofSeconds(1))) {
             int port = service.start("127.0.0.1", 0);
             byte[] head = "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes();
             byte[] chunk = ("10000\r\n" + "x".repeat(0x10000) + "\r\n").getBytes();
-            // an endless chunked upload (bounded here at 4 MiB): 413 from the Service itself, no replica involved
+            // before any replica has said its limit: the Service's own ceiling. An endless chunked upload (bounded here
+            // at 4 MiB) gets 413 from the Service itself, no replica involved
+            assertEquals(LocalService.CEILING_BODY_BYTES, service.maxBodyBytes());
             try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
                 assertTrue(statusAfter(s, i -> i == 0 ? head : i <= 64 ? chunk : null).startsWith("HTTP/1.1 413"));
             }
+            HttpResponse<String> none = HttpClient.newHttpClient().send(HttpRequest.newBuilder(service.uri("/predict")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, none.statusCode(), "no replica yet: the Service's own clear answer");
+            assertTrue(none.body().contains("No replica available"), none.body());
+
+            LocalReplicas.Replica r = awaitReady(replicas.start());
+            long limit = Long.parseLong(java.util.regex.Pattern.compile("body limit (\\d+) bytes").matcher(Files.readString(r.log)).results().reduce((first, last) -> last).orElseThrow().group(1)); // the log is appended to by earlier tests' replicas of this name
+            assertEquals(limit, service.maxBodyBytes(), "the limit the replica printed in its ready line");
+            String over = "{\"features\": [1, 2, 3, 4], \"pad\": \"" + "x".repeat((int) limit) + "\"}";
+            HttpResponse<String> direct = HttpClient.newHttpClient().send(HttpRequest.newBuilder(r.uri("/predict")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(over)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, direct.statusCode(), "and the limit the replica enforces");
             try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                byte[] tooLong = "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n".getBytes();
+                byte[] tooLong = ("POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + (limit + 1) + "\r\n\r\n").getBytes();
                 assertTrue(statusAfter(s, i -> i == 0 ? tooLong : null).startsWith("HTTP/1.1 413"), "a declared length over the limit is refused before the body");
             }
             // a client that stalls in the middle of its body: 408 after the read deadline, not a connection held forever
@@ -361,8 +374,23 @@ class LocalReplicasTest {
             }
             // and the Service carries on
             HttpResponse<String> after = HttpClient.newHttpClient().send(HttpRequest.newBuilder(service.uri("/predict")).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(503, after.statusCode(), "no replica here: the Service's own clear answer");
-            assertTrue(after.body().contains("No replica available"), after.body());
+            assertEquals(200, after.statusCode(), after.body());
+        }
+    }
+
+    @Test
+    void aReplicaIsProbedOnItsOwnProbePortAsTheDeploymentsProbesAre() throws Exception {
+        try (LocalReplicas replicas = new LocalReplicas(serverCommand, Map.of("INFERENCE_MS", "0", "PROBE_PORT", "8081"), runDir, Clock.systemUTC())) {
+            LocalReplicas.Replica a = replicas.start(), b = replicas.start(); // the Deployment's fixed PROBE_PORT would collide: each binds its own
+            awaitReady(a);
+            awaitReady(b);
+            var ports = java.util.regex.Pattern.compile("probes on port (\\d+)");
+            int probeA = Integer.parseInt(ports.matcher(Files.readString(a.log)).results().reduce((first, last) -> last).orElseThrow().group(1)); // this process's line: the last
+            int probeB = Integer.parseInt(ports.matcher(Files.readString(b.log)).results().reduce((first, last) -> last).orElseThrow().group(1));
+            assertNotEquals(probeA, probeB);
+            assertNotEquals(a.port, probeA);
+            assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + probeA + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode());
         }
     }
 

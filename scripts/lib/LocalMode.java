@@ -259,7 +259,7 @@ final class LocalRun implements Callable<Integer> {
         out.println("local: building scripts/predict-server.java once with JBang ...");
         List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
         try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock, this::replicaEvent);
-             LocalService service = new LocalService(replicas, maxBodyBytes(workload), LocalService.DEFAULT_READ_DEADLINE)) {
+             LocalService service = new LocalService(replicas)) {
             startService(service);
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, HpaEngine.Flags.DEFAULTS, clock, timeline, this::load, this::event);
             this.autoscaler = autoscaler;
@@ -275,12 +275,6 @@ final class LocalRun implements Callable<Integer> {
             finished.countDown();
         }
         return 0;
-    }
-
-    /** The replicas' MAX_BODY_BYTES from the Deployment's env, else the server's default: the Service refuses more itself. */
-    private static long maxBodyBytes(LocalCommand.Workload workload) {
-        String value = workload.env().get("MAX_BODY_BYTES");
-        return value != null && value.matches("\\d{1,18}") ? Long.parseLong(value) : LocalService.DEFAULT_MAX_BODY_BYTES;
     }
 
     private void startService(LocalService service) {

@@ -83,6 +83,27 @@ final class LocalReplicas implements AutoCloseable {
 
     /** The line predict-server prints once it listens and is warm: "predict-server ready on http://127.0.0.1:PORT - ...". */
     static final Pattern READY_LINE = Pattern.compile("predict-server ready on http://127\\.0\\.0\\.1:(\\d{1,5}) ");
+
+    /**
+     * What a replica says of itself in its ready line: the port it bound, the probe port it bound (0: none), and
+     * the body limit it enforces (0: not said). The local Service and the probes take these from the process
+     * itself rather than recomputing them.
+     */
+    record Reported(int port, int probePort, long bodyLimit) {
+        private static final Pattern PROBES = Pattern.compile(" - probes on port (\\d{1,5})");
+        private static final Pattern BODY_LIMIT = Pattern.compile(" - body limit (\\d{1,12}) bytes");
+
+        /** The report in LINE, or null when LINE is not a ready line with a valid port. */
+        static Reported parse(String line) {
+            Matcher ready = READY_LINE.matcher(line);
+            if (!ready.lookingAt()) return null;
+            int port = Integer.parseInt(ready.group(1));
+            if (port < 1 || port > 65535) return null;
+            Matcher probes = PROBES.matcher(line), limit = BODY_LIMIT.matcher(line);
+            int probePort = probes.find() ? Integer.parseInt(probes.group(1)) : 0;
+            return new Reported(port, probePort >= 1 && probePort <= 65535 ? probePort : 0, limit.find() ? Long.parseLong(limit.group(1)) : 0);
+        }
+    }
     private static final int MAX_LINE_BYTES = 4096; // a longer line is kept cut: the ready line is a few hundred bytes
 
     private final List<String> serverCommand;
@@ -92,6 +113,7 @@ final class LocalReplicas implements AutoCloseable {
     private final Consumer<String> events;
     private final List<Replica> replicas = new CopyOnWriteArrayList<>();
     private final AtomicInteger nextId = new AtomicInteger();
+    private final AtomicLong bodyLimit = new AtomicLong(); // the largest body a replica said it accepts; 0 until one has
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
     LocalReplicas(List<String> serverCommand, Map<String, String> env, Path runDir, Clock clock) {
@@ -160,6 +182,7 @@ final class LocalReplicas implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(replica.log.toFile()));
             pb.environment().putAll(env);
             pb.environment().remove("PARENT_PID"); // --exit-with-parent watches us, whatever the environment says
+            pb.environment().put("PROBE_PORT", "0"); // the Deployment's fixed probe port would collide between replicas; each binds its own
             replica.port = 0;
             replica.processStarted = clock.instant();
             replica.process = pb.start();
@@ -216,16 +239,19 @@ final class LocalReplicas implements AutoCloseable {
     /** The port from the process's own ready line, then /readyz until 200; gives up when the process exits or the replica is removed. */
     private void awaitReady(Replica replica, long logFrom) throws InterruptedException {
         Process process = replica.process;
-        int port;
+        Reported reported;
         try {
-            port = portFromReadyLine(replica.log, logFrom, process, replica::removed);
+            reported = readyLine(replica.log, logFrom, process, replica::removed);
         } catch (IOException e) {
             events.accept(replica.name + ": cannot read its log " + replica.log + " (" + e.getMessage() + "); it stays not ready");
             return;
         }
-        if (port == 0) return;
-        replica.port = port;
-        HttpRequest readyz = HttpRequest.newBuilder(replica.uri("/readyz")).timeout(Duration.ofSeconds(2)).build();
+        if (reported == null) return;
+        replica.port = reported.port();
+        if (reported.bodyLimit() > 0) bodyLimit.accumulateAndGet(reported.bodyLimit(), Math::max);
+        // The readiness probe goes where the Deployment's does: the probe port, on threads clients cannot hold.
+        int probePort = reported.probePort() > 0 ? reported.probePort() : reported.port();
+        HttpRequest readyz = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + probePort + "/readyz")).timeout(Duration.ofSeconds(2)).build();
         while (replica.state == KubeFacts.PodState.starting && process.isAlive()) {
             try {
                 if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -246,11 +272,11 @@ final class LocalReplicas implements AutoCloseable {
     }
 
     /**
-     * The port in the ready line that PROCESS writes to LOG after byte FROM (its own part of the file), or 0
-     * when it exits, or STOP holds, before writing one. Reads only new bytes, matches whole lines only (a line
-     * may arrive in pieces), and keeps no more than the line being written.
+     * The ready line that PROCESS writes to LOG after byte FROM (its own part of the file), or null when it
+     * exits, or STOP holds, before writing one. Reads only new bytes, matches whole lines only (a line may
+     * arrive in pieces), and keeps no more than the line being written.
      */
-    static int portFromReadyLine(Path log, long from, Process process, BooleanSupplier stop) throws IOException {
+    static Reported readyLine(Path log, long from, Process process, BooleanSupplier stop) throws IOException {
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
             channel.position(from);
             ByteBuffer buffer = ByteBuffer.allocate(8192);
@@ -265,16 +291,13 @@ final class LocalReplicas implements AutoCloseable {
                             if (line.size() < MAX_LINE_BYTES) line.write(b);
                             continue;
                         }
-                        Matcher m = READY_LINE.matcher(line.toString(StandardCharsets.ISO_8859_1));
-                        if (m.lookingAt()) {
-                            int port = Integer.parseInt(m.group(1));
-                            if (port >= 1 && port <= 65535) return port;
-                        }
+                        Reported reported = Reported.parse(line.toString(StandardCharsets.ISO_8859_1));
+                        if (reported != null) return reported;
                         line.reset();
                     }
                 }
-                if (!alive || stop.getAsBoolean()) return 0;
-                if (!Cli.pause(Duration.ofMillis(50))) return 0;
+                if (!alive || stop.getAsBoolean()) return null;
+                if (!Cli.pause(Duration.ofMillis(50))) return null;
             }
         }
     }
@@ -302,6 +325,9 @@ final class LocalReplicas implements AutoCloseable {
         replica.state = KubeFacts.PodState.terminated;
         replicas.remove(replica);
     }
+
+    /** The body limit the replicas reported in their ready lines (MAX_BODY_BYTES, or the size they derive), or 0 before any did. */
+    long reportedBodyLimit() { return bodyLimit.get(); }
 
     /** The replicas that exist (not yet removed), oldest first; a replica waiting to be restarted still exists, as its pod does. */
     List<Replica> list() {

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (least outstanding requests first). A replica marked for removal gets no new request at once. A
  * request whose connection to its replica is refused (the replica just died), or a bodiless GET it dropped,
  * is sent to another one, at most ATTEMPTS times; a request whose body reached a replica is never sent again. The proxy has limits of its
- * own: a body larger than the replicas' MAX_BODY_BYTES gets 413 without involving a replica, a client
+ * own: a body larger than the limit the replicas report gets 413 without involving a replica, a client
  * that stops sending its request gets 408 after the read deadline, and an idle connection is closed.
  * Vert.x (fabric8 already brings it) does both sides on one event loop: the JDK's HttpClient carried a
  * small fraction of the direct throughput here.
@@ -36,11 +36,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LocalService implements AutoCloseable {
     private static final int ATTEMPTS = 3;
     private static final long TIMEOUT_MS = 60_000;
-    /** The model server's default MAX_BODY_BYTES (predict-server.java; LocalReplicasTest keeps them equal). */
-    static final long DEFAULT_MAX_BODY_BYTES = 1_048_576;
+    /** The Service's own ceiling for a body until a replica has reported its limit (then nothing could be routed anyway). */
+    static final long CEILING_BODY_BYTES = 1_048_576;
     static final java.time.Duration DEFAULT_READ_DEADLINE = java.time.Duration.ofSeconds(30);
     private final LocalReplicas replicas;
-    private final long maxBodyBytes;
     private final java.time.Duration readDeadline;
     private final AtomicLong roundRobin = new AtomicLong();
     final AtomicLong accepted = new AtomicLong(), answered = new AtomicLong(), failed = new AtomicLong(), retried = new AtomicLong();
@@ -48,13 +47,18 @@ final class LocalService implements AutoCloseable {
     private HttpClient client;
     private HttpServer server;
 
-    LocalService(LocalReplicas replicas) { this(replicas, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_DEADLINE); }
+    LocalService(LocalReplicas replicas) { this(replicas, DEFAULT_READ_DEADLINE); }
 
-    /** MAX_BODY_BYTES: the replicas' limit; READ_DEADLINE: how long a client may take to send its whole request. */
-    LocalService(LocalReplicas replicas, long maxBodyBytes, java.time.Duration readDeadline) {
+    /** READ_DEADLINE: how long a client may take to send its whole request. */
+    LocalService(LocalReplicas replicas, java.time.Duration readDeadline) {
         this.replicas = replicas;
-        this.maxBodyBytes = maxBodyBytes;
         this.readDeadline = readDeadline;
+    }
+
+    /** The largest body the Service forwards: the limit the replicas reported in their ready lines, else its own ceiling. */
+    long maxBodyBytes() {
+        long reported = replicas.reportedBodyLimit();
+        return reported > 0 ? reported : CEILING_BODY_BYTES;
     }
 
     /** Listens on HOST:PORT (port 0 picks a free one); returns the port. A port in use is an exception naming it. */
@@ -75,6 +79,7 @@ final class LocalService implements AutoCloseable {
 
     private void proxy(HttpServerRequest request) {
         accepted.incrementAndGet();
+        long maxBodyBytes = maxBodyBytes();
         String declared = request.getHeader("Content-Length");
         if (declared != null && declared.matches("\\d{1,18}") && Long.parseLong(declared) > maxBodyBytes) {
             refuse(request, 413, "Payload too large", "the body is larger than the replicas' limit (MAX_BODY_BYTES, " + maxBodyBytes + " bytes)");
