@@ -160,6 +160,8 @@ class LocalReplicasTest {
             // in flight on it as it died: those outstanding at the kill, and any sent while the process was dying, before its exit was seen
             long sentWhileDying = b.sent.get() - sentBefore;
 
+            long restartBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (b.restarts == 0 && System.nanoTime() < restartBy) Thread.sleep(5); // until the supervisor has seen the exit and started anew
             awaitReady(b); // the first restart is immediate, as the kubelet's; then the server's own start-up
             double restartSeconds = (System.nanoTime() - killedAt) / 1e9;
             Thread.sleep(1000); // load on the restarted replica too
