@@ -1,5 +1,6 @@
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
@@ -7,6 +8,7 @@ import io.fabric8.kubernetes.api.model.metrics.v1beta1.ContainerMetrics;
 import io.fabric8.kubernetes.api.model.metrics.v1beta1.PodMetrics;
 
 import java.math.RoundingMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,7 +16,9 @@ import java.util.List;
  * Kubernetes facts as the companion scripts read them, each computed in this one place and used by
  * every view (the local table, hpa-watch's rows, demo status, the timeline, the dashboard, explain):
  * CPU in millicores, CPU as a percent of the request, whether a pod is Ready, a pod's state in the
- * views' words, and the HPA's defaults.
+ * views' words, and the HPA's defaults; and the kubelet's rules for a container's life that the Pod runner
+ * (PodRunner.java) follows: restart policy and back-off, exit codes and termination reasons, probe defaults
+ * and results, grace periods.
  */
 final class KubeFacts {
     private KubeFacts() {}
@@ -112,5 +116,79 @@ final class KubeFacts {
     static Integer cpuPercent(Pod pod, PodMetrics metrics) {
         Long used = cpuUsageMillicores(metrics);
         return used == null ? null : percentOfRequest(used, cpuRequestMillicores(pod));
+    }
+
+    // ---------------------------------------------------------------------------------------- containers (the kubelet's rules)
+
+    /** spec.terminationGracePeriodSeconds when unset (the API server's default). */
+    static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
+
+    /** After a preStop hook the kubelet still gives the container at least this long between SIGTERM and SIGKILL (minimumGracePeriodInSeconds). */
+    static final int MIN_GRACE_AFTER_PRE_STOP_SECONDS = 2;
+
+    /** The kubelet's crash back-off: 10 s, doubled per restart, at most 5 minutes; forgotten after 10 minutes without a crash. */
+    static final Duration BACK_OFF_INITIAL = Duration.ofSeconds(10), BACK_OFF_MAX = Duration.ofMinutes(5), BACK_OFF_RESET = Duration.ofMinutes(10);
+
+    /**
+     * The wait before restarting a container that has already been restarted RESTARTS times in a row (no
+     * {@link #BACK_OFF_RESET} of quiet in between): the first restart at once, then 10 s, 20 s, 40 s ... 5 min,
+     * the kubelet's back-off (the container waits in CrashLoopBackOff meanwhile).
+     */
+    static Duration restartBackOff(int restarts) {
+        if (restarts <= 0) return Duration.ZERO;
+        long seconds = BACK_OFF_INITIAL.toSeconds() << Math.min(restarts - 1, 20);
+        return seconds >= BACK_OFF_MAX.toSeconds() ? BACK_OFF_MAX : Duration.ofSeconds(seconds);
+    }
+
+    /** spec.restartPolicy, defaulted as the API server defaults it. */
+    static String restartPolicy(Pod pod) {
+        String policy = pod.getSpec() == null ? null : pod.getSpec().getRestartPolicy();
+        return policy == null ? "Always" : policy;
+    }
+
+    /** Whether the kubelet starts a container again after it exited with EXIT_CODE: Always, OnFailure (non-zero only) or Never. */
+    static boolean restarts(String restartPolicy, int exitCode) {
+        return switch (restartPolicy) {
+            case "Never" -> false;
+            case "OnFailure" -> exitCode != 0;
+            default -> true;
+        };
+    }
+
+    /** The reason of a terminated container's state: OOMKilled when the memory cgroup's OOM killer ended it, Completed for 0, else Error. */
+    static String terminatedReason(int exitCode, boolean oomKilled) {
+        if (oomKilled) return "OOMKilled";
+        return exitCode == 0 ? "Completed" : "Error";
+    }
+
+    /** An exit code as the runtime reports it: above 128 it is 128 + the signal that ended the process (137 = SIGKILL, 143 = SIGTERM). */
+    static String exitCodeMeaning(int exitCode) {
+        if (exitCode <= 128 || exitCode > 128 + 64) return exitCode == 0 ? "exited normally" : "exited with " + exitCode;
+        int signal = exitCode - 128;
+        String name = switch (signal) {
+            case 1 -> "SIGHUP"; case 2 -> "SIGINT"; case 3 -> "SIGQUIT"; case 6 -> "SIGABRT"; case 9 -> "SIGKILL";
+            case 11 -> "SIGSEGV"; case 15 -> "SIGTERM"; default -> "signal " + signal;
+        };
+        return "killed by " + name;
+    }
+
+    /** An HTTP probe succeeds on a status from 200 to 399 (a redirect counts as success, as the kubelet counts it). */
+    static boolean httpProbeSucceeds(int status) {
+        return status >= 200 && status < 400;
+    }
+
+    /** A probe's timing with the API server's defaults: delay 0 s, timeout 1 s, period 10 s, success 1, failure 3. */
+    record ProbeTiming(int initialDelaySeconds, int timeoutSeconds, int periodSeconds, int successThreshold, int failureThreshold) {
+        static ProbeTiming of(Probe p) {
+            return new ProbeTiming(or(p.getInitialDelaySeconds(), 0), or(p.getTimeoutSeconds(), 1), or(p.getPeriodSeconds(), 10),
+                    or(p.getSuccessThreshold(), 1), or(p.getFailureThreshold(), 3));
+        }
+
+        private static int or(Integer value, int otherwise) { return value == null ? otherwise : value; }
+
+        /** As `kubectl describe pod` shows it: delay=0s timeout=3s period=10s #success=1 #failure=3. */
+        String describe() {
+            return "delay=" + initialDelaySeconds + "s timeout=" + timeoutSeconds + "s period=" + periodSeconds + "s #success=" + successThreshold + " #failure=" + failureThreshold;
+        }
     }
 }
