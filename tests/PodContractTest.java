@@ -157,6 +157,7 @@ class PodContractTest {
         assertTrue(metrics.body().contains("# TYPE"), metrics.body());
 
         assertTrue(server.logs().contains("probes on port 8081"), "the server's ready line:" + why(server));
+        assertTrue(server.logs().contains("Resolving dependencies"), "JBang resolved the //DEPS at start:" + why(server));
         assertTrue(Files.isDirectory(server.volumePath("maven-repo").resolve("io/javalin")), "the //DEPS were downloaded into the Pod's empty JBANG_REPO at start");
         PodRunner.CpuStats cpu = server.cpu();
         if (cpu != null) {
@@ -325,6 +326,21 @@ class PodContractTest {
         PodRunner.Event startedEvent = events.stream().filter(e -> e.reason.equals("Started")).findFirst().orElseThrow();
         assertEquals(3, startedEvent.count, "started three times: " + describe);
         running.delete(0);
+    }
+
+    @Test
+    @Order(8)
+    void aKilledModelServerContainerIsRestartedInPlaceWithItsWarmVolumes() throws Exception {
+        assumeServerUp();
+        ProcessHandle pid1 = server.pid1();
+        Instant killed = Instant.now();
+        pid1.destroyForcibly(); // a crash: SIGKILL from outside, as the OOM killer or a node problem would
+        awaitOrFail(server, p -> p.restartCount() == 1 && p.ready(), Duration.ofMinutes(2), "the restart and readiness again");
+        Duration warm = Duration.between(killed, Instant.now());
+        assertDescribes(server.describe(), "State:\\s+Running", "Last State:\\s+Terminated\n\\s+Reason:\\s+Error\n\\s+Exit Code:\\s+137\\b", "Restart Count:\\s+1\n");
+        assertFalse(server.logs().contains("Resolving dependencies"), "the restarted container finds the jars in its Pod's volume: " + server.logs());
+        assertEquals(200, get("http://127.0.0.1:8000/predict").statusCode());
+        System.out.printf("    model-server container killed and restarted in place (warm volumes): Ready again after %.1f s (probes every 5 s)%n", warm.toMillis() / 1000.0);
     }
 
     // ---------------------------------------------------------------------------------------------- stopping
