@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -64,9 +65,13 @@ class PodContractTest {
     static Instant serverCreated;
     static Duration serverStarted, serverReady;
 
+    /** Why Pods cannot run here (each test is then skipped with it, and counted as skipped), or null. */
+    static String unavailable;
+
     @BeforeAll
     static void startTheModelServerPodCold() throws Exception {
-        Assumptions.assumeTrue(PodRunner.unavailable().isEmpty(), () -> PodRunner.unavailable().get());
+        unavailable = PodRunner.unavailable().orElse(null);
+        if (unavailable != null) return;
         // Pods share this machine's network: another run of this class (another worktree) waits here for its turn
         lockFile = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "pod-contract-test.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         long until = System.nanoTime() + Duration.ofMinutes(10).toNanos();
@@ -80,6 +85,11 @@ class PodContractTest {
         serverCreated = Instant.now();
         server = start(PodRunner.podOf(the(Deployment.class, MODEL_SERVER, "model-server")), configMaps(MODEL_SERVER),
                 new PodRunner.Origin(MODEL_SERVER, Project.read(MODEL_SERVER), "spec.template.spec"));
+    }
+
+    @BeforeEach
+    void skippedWithTheInstallHintWhereBubblewrapOrUserNamespacesAreMissing() {
+        Assumptions.assumeTrue(unavailable == null, unavailable);
     }
 
     @AfterAll
@@ -136,7 +146,7 @@ class PodContractTest {
     // ---------------------------------------------------------------------------------------------- the model server
 
     @Test
-    @Order(1)
+    @Order(10)
     void theModelServerPodStartsColdUnderItsLimitsThenPassesStartupThenReadinessAndAnswers() throws Exception {
         awaitOrFail(server, p -> Boolean.TRUE.equals(p.pod().getStatus().getContainerStatuses().get(0).getStarted()), Duration.ofMinutes(5), "the startup probe passing");
         serverStarted = Duration.between(serverCreated, Instant.now());
@@ -170,7 +180,7 @@ class PodContractTest {
     }
 
     @Test
-    @Order(2)
+    @Order(20)
     void nothingIsWrittenOutsideTheMountsAndTheEnvIsTheDeploymentsResolved() throws Exception {
         assumeServerUp();
         // every top-level folder of the read-only root, and the ConfigMap's mount, refuse a write
@@ -199,7 +209,7 @@ class PodContractTest {
     // ---------------------------------------------------------------------------------------------- the load test
 
     @Test
-    @Order(3)
+    @Order(30)
     void theLoadTestPodReachesTheServiceByNameLogsProgressAndPrintsItsSummaryWhenDeleted() throws Exception {
         assumeServerUp();
         Pod loadTest = the(Pod.class, LOAD_TEST, "load-test");
@@ -230,7 +240,7 @@ class PodContractTest {
     }
 
     @Test
-    @Order(4)
+    @Order(40)
     void aMissingConfigMapKeyIsAFailedMountAndThePodStaysPending() throws Exception {
         Pod pod = small("missing-key", List.of("java", "-version"));
         pod.getSpec().getVolumes().stream().filter(v -> v.getConfigMap() != null).findFirst().orElseThrow().getConfigMap()
@@ -244,7 +254,7 @@ class PodContractTest {
     }
 
     @Test
-    @Order(5)
+    @Order(50)
     void anEnvReferenceToAMissingVariableStaysAsWrittenAndTheJvmRefusesIt() throws Exception {
         // the model server's own pattern, --java-options=-XX:MaxRAM=$(MEMORY_LIMIT_MIB)m, without the variable
         Pod pod = small("missing-var", List.of("java", "-XX:MaxRAM=$(MEMORY_LIMIT_MIB)m", "-version"));
@@ -267,7 +277,7 @@ class PodContractTest {
     }
 
     @Test
-    @Order(6)
+    @Order(60)
     void aMemoryLimitTooSmallIsOomKilledAndRestarted() throws Exception {
         Pod pod = PodRunner.podOf(the(Deployment.class, MODEL_SERVER, "model-server"));
         pod.getSpec().setTerminationGracePeriodSeconds(2L);
@@ -287,7 +297,7 @@ class PodContractTest {
     }
 
     @Test
-    @Order(7)
+    @Order(70)
     void aLivenessProbeThat404sRestartsTheContainerWithTheKubeletsBackOff() throws Exception {
         int port = Project.freePort();
         ConfigMap code = new ConfigMapBuilder().withNewMetadata().withName("tiny-server").withNamespace("ml-demo").endMetadata()
@@ -329,7 +339,19 @@ class PodContractTest {
     }
 
     @Test
-    @Order(8)
+    @Order(80)
+    void anEmptyDirOverItsSizeLimitEvictsThePodAsTheKubeletsEvictionManagerDoes() throws Exception {
+        Pod pod = small("fills-home", List.of("sh", "-c", "head -c 20000000 /dev/zero > /home/jbang/fill && echo filled && exec sleep 120"));
+        PodRunner.RunningPod running = start(pod, configMaps(LOAD_TEST), null);
+        awaitOrFail(running, p -> "Failed".equals(p.pod().getStatus().getPhase()), Duration.ofSeconds(40), "the eviction (checked every 10 s)");
+        awaitOrFail(running, p -> p.pid1() == null, Duration.ofSeconds(10), "the container's end");
+        assertDescribes(running.describe(), "Status:\\s+Failed", "Reason:\\s+Evicted", "Message:\\s+Usage of EmptyDir volume \"home\" exceeds the limit \"16Mi\"",
+                "Warning\\s+Evicted", "Exit Code:\\s+137\\b", "Restart Count:\\s+0\n");
+        running.delete(0);
+    }
+
+    @Test
+    @Order(90)
     void aKilledModelServerContainerIsRestartedInPlaceWithItsWarmVolumes() throws Exception {
         assumeServerUp();
         ProcessHandle pid1 = server.pid1();
@@ -346,7 +368,7 @@ class PodContractTest {
     // ---------------------------------------------------------------------------------------------- stopping
 
     @Test
-    @Order(9)
+    @Order(100)
     void deletingTheModelServerPodRunsThePreStopThenSigtermAndItExitsZeroWithinTheGracePeriod() throws Exception {
         assumeServerUp();
         ProcessHandle pid1 = server.pid1();
