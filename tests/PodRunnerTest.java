@@ -74,6 +74,31 @@ class PodRunnerTest {
     }
 
     @Test
+    void aSpecTheRunnerCannotRunIsOneLineNamingTheManifestsFieldAndLine() {
+        String file = "manifests/model-server.yaml", text = Project.read(file);
+        io.fabric8.kubernetes.api.model.apps.Deployment deployment = ManifestFiles.objects(file, text).stream()
+                .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance).map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow();
+        var pod = PodRunner.podOf(deployment);
+        assertTrue(pod.getMetadata().getName().matches("model-server-[0-9a-f]{10}-[a-z0-9]{5}"), "the ReplicaSet's form: " + pod.getMetadata().getName());
+        PodRunner.Origin origin = new PodRunner.Origin(file, text, "spec.template.spec");
+        PodRunner.validate(pod, origin); // the manifest as it is: runnable
+
+        var volume = pod.getSpec().getVolumes().get(0);
+        volume.setConfigMap(null);
+        volume.setHostPath(new io.fabric8.kubernetes.api.model.HostPathVolumeSource("/data", null));
+        PodRunner.PodSpecError e = assertThrows(PodRunner.PodSpecError.class, () -> PodRunner.validate(pod, origin));
+        int line = ManifestFiles.lineOf(text, "spec.template.spec.volumes[0]");
+        assertTrue(line > 0);
+        assertEquals(file + ":" + line + ": spec.template.spec.volumes[0]: volume \"files\" is a hostPath volume; the pod runner mounts configMap and emptyDir volumes only", e.getMessage());
+        assertTrue(e instanceof Cli.Reported, "printed as one line with its exit code, never a stack trace");
+
+        var fresh = PodRunner.podOf(deployment);
+        fresh.getSpec().getContainers().get(0).getLivenessProbe().getHttpGet().setPort(new io.fabric8.kubernetes.api.model.IntOrString("metrics"));
+        e = assertThrows(PodRunner.PodSpecError.class, () -> PodRunner.validate(fresh, origin));
+        assertTrue(e.getMessage().matches("manifests/model-server\\.yaml:\\d+: spec\\.template\\.spec\\.containers\\[0\\]\\.livenessProbe\\.httpGet\\.port: no container port named \"metrics\" in containers\\[0\\]\\.ports"), e.getMessage());
+    }
+
+    @Test
     void theUnavailableLineNamesTheFix() {
         PodRunner.unavailable().ifPresent(why -> {
             assertTrue(why.startsWith("pod runner unavailable: "), why);

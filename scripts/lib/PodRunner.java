@@ -209,10 +209,59 @@ final class PodRunner {
      * but cannot start (a missing ConfigMap key) gives a Pod stuck as the kubelet would leave it.
      */
     static RunningPod run(Pod pod, List<ConfigMap> configMaps, Origin origin, Options options) {
+        validate(pod, origin == null ? Origin.NONE : origin);
         unavailable().ifPresent(why -> { throw new Cli.ScriptError(Cli.FAILED, why); });
         RunningPod running = new RunningPod(pod, configMaps, origin == null ? Origin.NONE : origin, options);
         running.begin();
         return running;
+    }
+
+    /**
+     * The checks made before a Pod is started: a spec this runner cannot run, or a broken one, throws a
+     * {@link PodSpecError} naming the field (file:line when ORIGIN has the manifest's text).
+     */
+    static void validate(Pod pod, Origin origin) {
+        List<Container> containers = pod.getSpec().getContainers();
+        if (containers == null || containers.size() != 1) {
+            throw new PodSpecError(origin.at("containers") + ": the pod runner runs one container per Pod; this Pod has " + (containers == null ? 0 : containers.size()));
+        }
+        if (pod.getSpec().getInitContainers() != null && !pod.getSpec().getInitContainers().isEmpty()) {
+            throw new PodSpecError(origin.at("initContainers") + ": init containers are not run by the pod runner");
+        }
+        Container container = containers.get(0);
+        if (container.getCommand() == null || container.getCommand().isEmpty()) {
+            throw new PodSpecError(origin.at("containers[0].command") + ": the pod runner needs the command (the image's ENTRYPOINT is not known here: no image is pulled)");
+        }
+        List<Volume> volumes = pod.getSpec().getVolumes() == null ? List.of() : pod.getSpec().getVolumes();
+        for (int i = 0; i < volumes.size(); i++) {
+            Volume v = volumes.get(i);
+            if (v.getConfigMap() == null && v.getEmptyDir() == null) {
+                String kind = RunningPod.kindOf(v);
+                throw new PodSpecError(origin.at("volumes[" + i + "]") + ": volume \"" + v.getName() + "\" is a " + kind
+                        + " volume; the pod runner mounts configMap and emptyDir volumes only");
+            }
+        }
+        List<VolumeMount> mounts = container.getVolumeMounts() == null ? List.of() : container.getVolumeMounts();
+        for (int i = 0; i < mounts.size(); i++) {
+            VolumeMount m = mounts.get(i);
+            if (volumes.stream().noneMatch(v -> v.getName().equals(m.getName()))) {
+                throw new PodSpecError(origin.at("containers[0].volumeMounts[" + i + "].name") + ": no volume named \"" + m.getName() + "\" in spec.volumes");
+            }
+        }
+        for (Map.Entry<String, Probe> probe : RunningPod.probesByField(container).entrySet()) {
+            var get = probe.getValue().getHttpGet();
+            IntOrString port = get != null ? get.getPort() : probe.getValue().getTcpSocket() != null ? probe.getValue().getTcpSocket().getPort() : null;
+            if (port != null && port.getIntVal() == null && (container.getPorts() == null ? List.<ContainerPort>of() : container.getPorts()).stream().noneMatch(p -> port.getStrVal().equals(p.getName()))) {
+                throw new PodSpecError(origin.at("containers[0]." + probe.getKey() + ".port") + ": no container port named \"" + port.getStrVal() + "\" in containers[0].ports");
+            }
+        }
+        List<EnvVar> env = container.getEnv() == null ? List.of() : container.getEnv();
+        for (int i = 0; i < env.size(); i++) {
+            EnvVarSource from = env.get(i).getValueFrom();
+            if (from != null && from.getSecretKeyRef() != null) {
+                throw new PodSpecError(origin.at("containers[0].env[" + i + "].valueFrom.secretKeyRef") + ": Secrets are not read by the pod runner");
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ env
@@ -543,7 +592,7 @@ final class PodRunner {
         private final List<Event> events = new ArrayList<>();
         private final Instant created = Instant.now();
         private final Thread kubelet;
-        private final ScheduledExecutorService probes = Executors.newScheduledThreadPool(2, r -> {
+        private final ScheduledExecutorService probes = Executors.newScheduledThreadPool(4, r -> {
             Thread t = new Thread(r, "pod-probes");
             t.setDaemon(true);
             return t;
@@ -576,18 +625,13 @@ final class PodRunner {
             this.namespace = pod.getMetadata().getNamespace() == null ? "default" : pod.getMetadata().getNamespace();
             this.uid = UUID.randomUUID().toString();
             for (ConfigMap m : maps) configMaps.put(m.getMetadata().getName(), m);
-            List<Container> containers = pod.getSpec().getContainers();
-            if (containers == null || containers.size() != 1) {
-                throw new PodSpecError(origin.at("containers") + ": the pod runner runs one container per Pod; this Pod has " + (containers == null ? 0 : containers.size()));
+            validate(pod, origin);
+            this.container = pod.getSpec().getContainers().get(0);
+            for (Volume v : pod.getSpec().getVolumes() == null ? List.<Volume>of() : pod.getSpec().getVolumes()) {
+                if (v.getEmptyDir() != null && "Memory".equals(v.getEmptyDir().getMedium())) {
+                    options.notes().accept("pod runner: emptyDir \"" + v.getName() + "\" has medium Memory; here it is a folder on disk (its sizeLimit is still checked)");
+                }
             }
-            if (pod.getSpec().getInitContainers() != null && !pod.getSpec().getInitContainers().isEmpty()) {
-                throw new PodSpecError(origin.at("initContainers") + ": init containers are not run by the pod runner");
-            }
-            this.container = containers.get(0);
-            if (container.getCommand() == null || container.getCommand().isEmpty()) {
-                throw new PodSpecError(origin.at("containers[0].command") + ": the pod runner needs the command (the image's ENTRYPOINT is not known here: no image is pulled)");
-            }
-            validateVolumes();
             try {
                 this.dir = Files.createTempDirectory(Files.createDirectories(options.workDir()), "pod-" + name + "-");
             } catch (IOException e) {
@@ -597,43 +641,7 @@ final class PodRunner {
             this.kubelet.setDaemon(true);
         }
 
-        private void validateVolumes() {
-            List<Volume> volumes = spec.getSpec().getVolumes() == null ? List.of() : spec.getSpec().getVolumes();
-            for (int i = 0; i < volumes.size(); i++) {
-                Volume v = volumes.get(i);
-                if (v.getConfigMap() == null && v.getEmptyDir() == null) {
-                    String kind = kindOf(v);
-                    throw new PodSpecError(origin.at("volumes[" + i + "]") + ": volume \"" + v.getName() + "\" is a " + kind
-                            + " volume; the pod runner mounts configMap and emptyDir volumes only");
-                }
-                if (v.getEmptyDir() != null && "Memory".equals(v.getEmptyDir().getMedium())) {
-                    options.notes().accept("pod runner: emptyDir \"" + v.getName() + "\" has medium Memory; here it is a folder on disk (its sizeLimit is still checked)");
-                }
-            }
-            List<VolumeMount> mounts = container.getVolumeMounts() == null ? List.of() : container.getVolumeMounts();
-            for (int i = 0; i < mounts.size(); i++) {
-                VolumeMount m = mounts.get(i);
-                if (volumes.stream().noneMatch(v -> v.getName().equals(m.getName()))) {
-                    throw new PodSpecError(origin.at("containers[0].volumeMounts[" + i + "].name") + ": no volume named \"" + m.getName() + "\" in spec.volumes");
-                }
-            }
-            for (Map.Entry<String, Probe> probe : probesByField().entrySet()) {
-                var get = probe.getValue().getHttpGet();
-                IntOrString port = get != null ? get.getPort() : probe.getValue().getTcpSocket() != null ? probe.getValue().getTcpSocket().getPort() : null;
-                if (port != null && port.getIntVal() == null && ports().stream().noneMatch(p -> port.getStrVal().equals(p.getName()))) {
-                    throw new PodSpecError(origin.at("containers[0]." + probe.getKey() + ".port") + ": no container port named \"" + port.getStrVal() + "\" in containers[0].ports");
-                }
-            }
-            List<EnvVar> env = container.getEnv() == null ? List.of() : container.getEnv();
-            for (int i = 0; i < env.size(); i++) {
-                EnvVarSource from = env.get(i).getValueFrom();
-                if (from != null && from.getSecretKeyRef() != null) {
-                    throw new PodSpecError(origin.at("containers[0].env[" + i + "].valueFrom.secretKeyRef") + ": Secrets are not read by the pod runner");
-                }
-            }
-        }
-
-        private Map<String, Probe> probesByField() {
+        private static Map<String, Probe> probesByField(Container container) {
             Map<String, Probe> all = new LinkedHashMap<>();
             if (container.getStartupProbe() != null) all.put("startupProbe." + (container.getStartupProbe().getHttpGet() != null ? "httpGet" : "tcpSocket"), container.getStartupProbe());
             if (container.getReadinessProbe() != null) all.put("readinessProbe." + (container.getReadinessProbe().getHttpGet() != null ? "httpGet" : "tcpSocket"), container.getReadinessProbe());
@@ -1016,7 +1024,12 @@ final class PodRunner {
                     if (done[0] || process == null || killReason != null || deleting) return;
                     if (!kind.equals("Startup") && !started) return; // liveness and readiness wait for the startup probe
                 }
-                String failure = probeOnce(probe, t.timeoutSeconds());
+                String failure;
+                try {
+                    failure = probeOnce(probe, t.timeoutSeconds());
+                } catch (RuntimeException e) {
+                    failure = String.valueOf(e.getMessage()); // a failed probe, never a dead prober
+                }
                 synchronized (this) {
                     if (process == null || killReason != null || deleting) return;
                     if (failure == null) {
