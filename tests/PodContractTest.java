@@ -159,7 +159,8 @@ class PodContractTest {
         System.out.printf("    model-server Pod, cold caches: startup probe passed after %.1f s, Ready after %.1f s%n", serverStarted.toMillis() / 1000.0, serverReady.toMillis() / 1000.0);
 
         JsonNode prediction = new ObjectMapper().readTree(get("http://127.0.0.1:8000/predict").body());
-        assertTrue(prediction.get("prediction").isNumber() && prediction.get("prediction").asDouble() > 0 && prediction.get("prediction").asDouble() < 1, prediction.toString());
+        assertTrue(prediction.get("prediction").isNumber() && prediction.get("prediction").asDouble() >= 0 && prediction.get("prediction").asDouble() <= 1,
+                "a probability, rounded to 2 decimals as the original (0.0 happens): " + prediction);
         assertEquals("v1", prediction.get("model").asText(), "MODEL_VERSION from the Deployment's env");
         assertEquals(2, prediction.size(), "the tutorial's shape, {\"prediction\": 0.42, \"model\": \"v1\"}: " + prediction);
         HttpResponse<String> metrics = get("http://127.0.0.1:8000/metrics");
@@ -348,6 +349,19 @@ class PodContractTest {
         assertDescribes(running.describe(), "Status:\\s+Failed", "Reason:\\s+Evicted", "Message:\\s+Usage of EmptyDir volume \"home\" exceeds the limit \"16Mi\"",
                 "Warning\\s+Evicted", "Exit Code:\\s+137\\b", "Restart Count:\\s+0\n");
         running.delete(0);
+    }
+
+    @Test
+    @Order(85)
+    void aPidOneWithoutASigtermHandlerIsKilledAtTheEndOfTheGracePeriod() throws Exception {
+        // `sleep` as PID 1 of its PID namespace: the kernel drops a signal PID 1 has no handler for, as in any container
+        PodRunner.RunningPod running = start(small("ignores-sigterm", List.of("sleep", "120")), configMaps(LOAD_TEST), null);
+        awaitOrFail(running, p -> p.pid1() != null, Duration.ofSeconds(30), "the container's start");
+        long started = System.nanoTime();
+        Integer exit = running.delete(null);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertEquals(137, exit, "SIGKILL (128 + 9) after SIGTERM went unheard");
+        assertTrue(seconds >= 1.9 && seconds < 10, "at terminationGracePeriodSeconds 2, not before: " + seconds);
     }
 
     @Test
