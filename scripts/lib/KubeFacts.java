@@ -1,5 +1,6 @@
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
@@ -16,8 +17,10 @@ import java.util.Map;
  * Kubernetes facts as the companion scripts read them, each computed in this one place and used by
  * every view (the local table, hpa-watch's rows, demo status, the timeline, the dashboard, explain):
  * CPU in millicores, CPU as a percent of the request, whether a pod is Ready, a pod's state in the
- * views' words, its restarts, the kubelet's restart back-off, what a container's exit code means, and
- * the HPA's defaults.
+ * views' words, its restarts, what a container's exit code means, and the HPA's defaults; and the
+ * kubelet's rules for a container's life that the local mode's supervisor (LocalReplicas) and the Pod
+ * runner (PodRunner) both follow: restart policy and back-off, termination reasons, probe defaults and
+ * results, grace periods.
  */
 final class KubeFacts {
     private KubeFacts() {}
@@ -114,10 +117,15 @@ final class KubeFacts {
      * "signal 9 (SIGKILL), exit code 137"; "exit code 1".
      */
     static String exitDescription(int exitCode) {
+        return signalOf(exitCode).map(signal -> signal + ", exit code " + exitCode).orElse("exit code " + exitCode);
+    }
+
+    /** The signal an exit code says ended the process ("signal 9 (SIGKILL)" for 137), or empty for a process's own code. */
+    static java.util.Optional<String> signalOf(int exitCode) {
         int signal = exitCode - 128;
-        if (signal < 1 || signal > 64) return "exit code " + exitCode;
+        if (signal < 1 || signal > 64) return java.util.Optional.empty();
         String name = SIGNALS.get(signal);
-        return "signal " + signal + (name == null ? "" : " (" + name + ")") + ", exit code " + exitCode;
+        return java.util.Optional.of("signal " + signal + (name == null ? "" : " (" + name + ")"));
     }
 
     // ---------------------------------------------------------------------------------------- CPU
@@ -168,5 +176,54 @@ final class KubeFacts {
     static Integer cpuPercent(Pod pod, PodMetrics metrics) {
         Long used = cpuUsageMillicores(metrics);
         return used == null ? null : percentOfRequest(used, cpuRequestMillicores(pod));
+    }
+
+    // ---------------------------------------------------------------------------------------- containers (the kubelet's rules)
+
+    /** spec.terminationGracePeriodSeconds when unset (the API server's default). */
+    static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
+
+    /** After a preStop hook the kubelet still gives the container at least this long between SIGTERM and SIGKILL (minimumGracePeriodInSeconds). */
+    static final int MIN_GRACE_AFTER_PRE_STOP_SECONDS = 2;
+
+    /** spec.restartPolicy, defaulted as the API server defaults it. */
+    static String restartPolicy(Pod pod) {
+        String policy = pod.getSpec() == null ? null : pod.getSpec().getRestartPolicy();
+        return policy == null ? "Always" : policy;
+    }
+
+    /** Whether the kubelet starts a container again after it exited with EXIT_CODE: Always, OnFailure (non-zero only) or Never. */
+    static boolean restarts(String restartPolicy, int exitCode) {
+        return switch (restartPolicy) {
+            case "Never" -> false;
+            case "OnFailure" -> exitCode != 0;
+            default -> true;
+        };
+    }
+
+    /** The reason of a terminated container's state: OOMKilled when the memory cgroup's OOM killer ended it, Completed for 0, else Error. */
+    static String terminatedReason(int exitCode, boolean oomKilled) {
+        if (oomKilled) return "OOMKilled";
+        return exitCode == 0 ? "Completed" : "Error";
+    }
+
+    /** An HTTP probe succeeds on a status from 200 to 399 (a redirect counts as success, as the kubelet counts it). */
+    static boolean httpProbeSucceeds(int status) {
+        return status >= 200 && status < 400;
+    }
+
+    /** A probe's timing with the API server's defaults: delay 0 s, timeout 1 s, period 10 s, success 1, failure 3. */
+    record ProbeTiming(int initialDelaySeconds, int timeoutSeconds, int periodSeconds, int successThreshold, int failureThreshold) {
+        static ProbeTiming of(Probe p) {
+            return new ProbeTiming(or(p.getInitialDelaySeconds(), 0), or(p.getTimeoutSeconds(), 1), or(p.getPeriodSeconds(), 10),
+                    or(p.getSuccessThreshold(), 1), or(p.getFailureThreshold(), 3));
+        }
+
+        private static int or(Integer value, int otherwise) { return value == null ? otherwise : value; }
+
+        /** As `kubectl describe pod` shows it: delay=0s timeout=3s period=10s #success=1 #failure=3. */
+        String describe() {
+            return "delay=" + initialDelaySeconds + "s timeout=" + timeoutSeconds + "s period=" + periodSeconds + "s #success=" + successThreshold + " #failure=" + failureThreshold;
+        }
     }
 }
