@@ -6,7 +6,7 @@
 // figures, it does not pass or fail (the tests do: ServerHardeningTest, PredictServerTest, LocalReplicasTest).
 // Loopback only; every attack is bounded in count and time, and only processes started here are signalled.
 //   ./jbang tests/bench/hostile-bench.java             the server, then the local mode (about 3 minutes)
-//   ./jbang tests/bench/hostile-bench.java server      the server only
+//   ./jbang tests/bench/hostile-bench.java server      the server only (`local`: the local mode only)
 // The server runs as in the Pod: PROBE_PORT set, and -XX:MaxRAM=512m (the Pod's memory limit), so its heap
 // cap is the Pod's 128 MiB. Throughout, a sampler reads the process's RSS and times /healthz and /readyz on
 // the probe port every 50 ms.
@@ -54,8 +54,9 @@ class HostileBench {
     public static void main(String[] args) throws Exception {
         System.out.printf("machine: %d CPUs; load average %s%n", Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
         exec(List.of(ROOT.resolve("jbang").toString(), "build", "scripts/predict-server.java"), 300);
-        server();
-        if (args.length == 0 || !args[0].equals("server")) localMode();
+        String only = args.length == 0 ? "" : args[0];
+        if (!only.equals("local")) server();
+        if (!only.equals("server")) localMode();
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -69,7 +70,8 @@ class HostileBench {
             sampler.start();
 
             System.out.println("\n== 1. Metric labels: 1,000 distinct X-HTTP-Method-Override values ==");
-            HTTP.send(HttpRequest.newBuilder(s.uri("/predict")).build(), HttpResponse.BodyHandlers.discarding()); // the series a normal request makes
+            HTTP.send(HttpRequest.newBuilder(s.uri("/predict")).build(), HttpResponse.BodyHandlers.discarding()); // the series normal requests make
+            series(s); // and the scrape's own
             long seriesBefore = series(s);
             int statuses5xx = 0;
             for (int i = 0; i < 1000; i++) {
@@ -79,8 +81,8 @@ class HostileBench {
             System.out.printf("histogram series before %d, after %d (target: unchanged); 5xx %d%n", seriesBefore, series(s), statuses5xx);
             sampler.mark("labels");
 
-            System.out.println("\n== 2. Limits before parsing: 50 concurrent maximum-size hostile bodies, 10 rounds ==");
-            Map<Integer, Integer> hostile = hostileBodies(s, 50, 10);
+            System.out.println("\n== 2. Limits before parsing: 50 concurrent maximum-size hostile bodies, 40 rounds ==");
+            Map<Integer, Integer> hostile = hostileBodies(s, 50, 40);
             System.out.printf("statuses %s (target: 4xx only)%n", hostile);
             sampler.mark("hostile bodies");
 
@@ -346,7 +348,7 @@ class HostileBench {
                 });
             }
             Thread.sleep(3000);
-            ProcessHandle victim = local.toHandle().descendants().filter(HostileBench::isReplica).findFirst().orElse(null);
+            ProcessHandle victim = replicaOf(runs);
             if (victim == null) {
                 System.out.println("no replica process found under the local mode; skipped");
             } else {
@@ -402,8 +404,20 @@ class HostileBench {
         }
     }
 
-    static boolean isReplica(ProcessHandle p) {
-        return p.info().commandLine().map(c -> c.contains("PredictServer")).orElse(false);
+    /** A replica process of the run whose run folders are under RUNS: its command line carries -Dlocal.replica=<its log in RUNS>. */
+    static ProcessHandle replicaOf(Path runs) throws IOException {
+        String marker = "-Dlocal.replica=" + runs.toAbsolutePath();
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                    if (cmdline.contains(marker)) return ProcessHandle.of(Long.parseLong(proc.getFileName().toString())).orElse(null);
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return null;
     }
 
     static void awaitStatus(URI uri, int status, Duration timeout, Process owner) throws Exception {
