@@ -219,21 +219,7 @@ class HpaWatch implements Callable<Integer> {
         @Option(names = "--json", description = "Print each result as one JSON line.")
         boolean json;
 
-        @Option(names = "--tolerance", defaultValue = "0.1", paramLabel = "RATIO",
-                description = "No scaling while 1 - RATIO <= usage/target <= 1 + RATIO, for each direction whose behavior sets no tolerance (the controller's --horizontal-pod-autoscaler-tolerance; default ${DEFAULT-VALUE}).")
-        double tolerance;
-
-        @Option(names = "--cpu-initialization-period", defaultValue = "5m", converter = GoDuration.class,
-                paramLabel = "DURATION", description = "Pod age below which CPU samples need a Ready pod and a full window (--horizontal-pod-autoscaler-cpu-initialization-period; default ${DEFAULT-VALUE}).")
-        Duration cpuInitializationPeriod;
-
-        @Option(names = "--initial-readiness-delay", defaultValue = "30s", converter = GoDuration.class,
-                paramLabel = "DURATION", description = "Readiness changes this soon after start mean 'never ready' (--horizontal-pod-autoscaler-initial-readiness-delay; default ${DEFAULT-VALUE}).")
-        Duration initialReadinessDelay;
-
-        @Option(names = "--downscale-stabilization", defaultValue = "5m", converter = GoDuration.class,
-                paramLabel = "DURATION", description = "Scale-down stabilization window (--horizontal-pod-autoscaler-downscale-stabilization; default ${DEFAULT-VALUE}).")
-        Duration downscaleStabilization;
+        @Mixin ControllerFlags controller;
 
         /** Live: which cluster and HPA. */
         @Mixin ClusterOptions cluster;
@@ -248,8 +234,7 @@ class HpaWatch implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            if (tolerance < 0) throw new UserError("--tolerance must not be negative, got " + tolerance);
-            HpaEngine.Flags flags = new HpaEngine.Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization);
+            HpaEngine.Flags flags = controller.flags();
             PrintWriter out = spec.commandLine().getOut();
             if (snapshots.isEmpty()) {
                 explainLive(flags, out);
