@@ -453,9 +453,10 @@ class HpaWatch implements Callable<Integer> {
 
             List<Simulation.Variant> variants = variants(server);
             Simulation.Workload workload = new Simulation.Workload(request, limit, cost, queuePerPod, startupModel, window, period, firstSync, seed);
-            long started = System.nanoTime();
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            long started = System.nanoTime(), cpuBefore = os.getProcessCpuTime();
             List<Simulation.Result> results = Simulation.runAll(variants, demand, workload, flags);
-            long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            long elapsedMs = (System.nanoTime() - started) / 1_000_000, cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1_000_000;
             SimulationReport view = new SimulationReport(params, results, Simulation.largestStep(demand.perSecond()), maxUnserved / 100);
 
             out.print(view.parametersText());
@@ -474,7 +475,7 @@ class HpaWatch implements Callable<Integer> {
                 out.println("wrote " + chart);
             }
             out.flush();
-            spec.commandLine().getErr().printf(java.util.Locale.ROOT, "simulated %d s x %d variant(s) in %d ms%n", demand.seconds(), variants.size(), elapsedMs);
+            spec.commandLine().getErr().printf(java.util.Locale.ROOT, "simulated %d s x %d variant(s) in %d ms (%d ms of CPU)%n", demand.seconds(), variants.size(), elapsedMs, cpuMs);
             return view.verdict.cheapest() == null ? Cli.THRESHOLD : OK;
         }
 

@@ -1,3 +1,4 @@
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 
@@ -147,6 +148,8 @@ final class Simulation {
         Long milliCpu() { return filled == 0 ? null : Math.round(Math.max(0, sum) / filled * 1000); }
     }
 
+    private record PodKey(String name, KubeFacts.PodState state) {}
+
     /** The state of one variant's run. */
     private static final class Run {
         final Variant variant;
@@ -159,6 +162,7 @@ final class Simulation {
         final List<SimPod> pods = new ArrayList<>();
         final List<SyncRow> syncs = new ArrayList<>();
         final List<int[]> events = new ArrayList<>(); // {second, +1 up / -1 down}
+        final java.util.Map<PodKey, Pod> podObjects = new java.util.HashMap<>();
         Snapshot.History history = Snapshot.History.UNSEEN;
         int desired, podCounter;
         double backlog;
@@ -253,8 +257,9 @@ final class Simulation {
                         instant(p.created), ready ? instant(p.readyAt) : null, milli,
                         milli == null ? null : Duration.ofSeconds(p.filled)));
             }
-            Snapshot snapshot = LocalAutoscaler.snapshot(now, variant.hpa(), desired, w.cpuRequest(), views, history);
-            HpaEngine.Decision decision = HpaEngine.decide(snapshot, flags);
+            Snapshot snapshot = LocalAutoscaler.snapshot(now, variant.hpa(), desired, views, this::pod, history);
+            // the first sync is checked field by field as every snapshot is; the later ones are built the same way from the same inputs
+            HpaEngine.Decision decision = syncs.isEmpty() ? HpaEngine.decide(snapshot, flags) : HpaEngine.decideValidated(snapshot, flags);
             history = decision.nextHistory();
             int before = desired;
             if (decision.desiredReplicas() != desired) {
@@ -267,6 +272,20 @@ final class Simulation {
                     decision.currentUtilization(), decision.decision().reason()));
         }
 
+        /**
+         * The view's Pod, built by LocalAutoscaler.pod once per Pod and state: it changes only when the Pod
+         * becomes Ready (the simulation has no draining Pods, whose deletionTimestamp would be "now").
+         */
+        private Pod pod(LocalAutoscaler.PodView v) {
+            PodKey key = new PodKey(v.name(), v.state());
+            Pod pod = podObjects.get(key);
+            if (pod == null) {
+                pod = LocalAutoscaler.pod(v, demand.start(), w.cpuRequest());
+                podObjects.put(key, pod);
+            }
+            return pod;
+        }
+
         /** As a ReplicaSet: new Pods to reach N, or remove not-ready Pods first, then the most recently ready (LocalAutoscaler.scaleTo's rule). */
         private void scaleTo(int n, int t) {
             desired = n;
@@ -276,6 +295,7 @@ final class Simulation {
                         .sorted(Comparator.comparing((SimPod p) -> p.ready(t)).thenComparing(p -> p.readyAt, Comparator.reverseOrder()))
                         .limit(pods.size() - n).toList();
                 pods.removeAll(victims);
+                for (SimPod v : victims) for (KubeFacts.PodState state : KubeFacts.PodState.values()) podObjects.remove(new PodKey(v.name, state));
             }
         }
 
