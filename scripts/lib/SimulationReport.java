@@ -5,7 +5,6 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.renderer.xy.XYStepRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import tools.jackson.databind.node.ArrayNode;
@@ -167,36 +166,32 @@ final class SimulationReport {
 
     void writeChart(Path file, double[] demand, String title) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        int stride = stride();
         Color[] palette = {TimelineChart.BLUE, TimelineChart.ORANGE, TimelineChart.GREEN, TimelineChart.VERMILION, new Color(0xCC79A7), new Color(0x56B4E9), new Color(0xF0E442)};
         XYSeriesCollection load = new XYSeriesCollection(), replicas = new XYSeriesCollection();
-        XYSeries demandSeries = new XYSeries("demand (req/s)");
-        for (int t = 0; t < demand.length; t += stride) demandSeries.add(t, max(demand, t, stride));
-        load.addSeries(demandSeries);
+        load.addSeries(steps("demand (req/s)", demand));
         for (Simulation.Result r : results) {
-            XYSeries capacity = new XYSeries(r.variant().label() + " capacity"), pods = new XYSeries(r.variant().label() + " replicas");
-            for (int t = 0; t < demand.length; t += stride) {
-                capacity.add(t, max(r.capacityPerSecond(), t, stride));
-                pods.add(t, max(r.podsPerSecond(), t, stride));
-            }
-            load.addSeries(capacity);
-            replicas.addSeries(pods);
+            double[] pods = new double[r.podsPerSecond().length];
+            for (int t = 0; t < pods.length; t++) pods[t] = r.podsPerSecond()[t];
+            load.addSeries(steps(r.variant().label() + " capacity", r.capacityPerSecond()));
+            replicas.addSeries(steps(r.variant().label() + " replicas", pods));
         }
-        XYLineAndShapeRenderer loadLines = new XYLineAndShapeRenderer(true, false);
+        // each series one SVG path (drawn as lines through the step corners), so a day of data stays a small file
+        XYLineAndShapeRenderer loadLines = new XYLineAndShapeRenderer(true, false), podLines = new XYLineAndShapeRenderer(true, false);
+        loadLines.setDrawSeriesLineAsPath(true);
+        podLines.setDrawSeriesLineAsPath(true);
         loadLines.setSeriesPaint(0, Color.BLACK);
         loadLines.setSeriesStroke(0, new BasicStroke(2.5f));
-        XYStepRenderer steps = new XYStepRenderer();
         for (int i = 0; i < results.size(); i++) {
             Color c = palette[i % palette.length];
             BasicStroke stroke = new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, i == 0 ? null : new float[]{8f + 4 * i, 4f}, 0f);
             loadLines.setSeriesPaint(i + 1, c);
             loadLines.setSeriesStroke(i + 1, stroke);
-            steps.setSeriesPaint(i, c);
-            steps.setSeriesStroke(i, stroke);
+            podLines.setSeriesPaint(i, c);
+            podLines.setSeriesStroke(i, stroke);
         }
         NumberAxis rps = new NumberAxis("requests/s"), podsAxis = new NumberAxis("replicas");
         podsAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        XYPlot top = new XYPlot(load, null, rps, loadLines), bottom = new XYPlot(replicas, null, podsAxis, steps);
+        XYPlot top = new XYPlot(load, null, rps, loadLines), bottom = new XYPlot(replicas, null, podsAxis, podLines);
         NumberAxis time = new NumberAxis("simulated time, seconds");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(time);
         plot.add(top, 3);
@@ -212,6 +207,23 @@ final class SimulationReport {
         chart.getLegend().setItemFont(ticks);
         chart.setBackgroundPaint(Color.WHITE);
         TimelineChart.write(chart, file);
+    }
+
+    /** A per-second step function as its corners only (a point where the value changes, twice), at most about 2000 buckets of maxima. */
+    private XYSeries steps(String name, double[] perSecond) {
+        XYSeries series = new XYSeries(name, false, true);
+        int stride = stride();
+        Double last = null;
+        for (int t = 0; t < perSecond.length; t += stride) {
+            double v = max(perSecond, t, stride);
+            if (last == null || v != last) {
+                if (last != null) series.add(t, last);
+                series.add(t, v);
+                last = v;
+            }
+        }
+        if (last != null) series.add(perSecond.length, last);
+        return series;
     }
 
     private static double max(double[] values, int from, int stride) {
