@@ -554,6 +554,9 @@ class HpaWatch implements Callable<Integer> {
                     perSecond = recorded.demand();
                     source = recorded.file() + ": " + recorded.rateColumn() + (recorded.cumulative() ? " (cumulative; per second from its differences)" : ", step-held between rows");
                 } else {
+                    if (recorded.rows().stream().noneMatch(r -> r.cpuPercent() != null && r.readyPods() != null)) {
+                        throw new UserError("--trace " + recorded.file() + ": no row has a rate (" + recorded.rateColumn() + ") or CPU (cpu_current_pct and ready_pods); there is no demand to replay");
+                    }
                     double cores = KubeFacts.millicores(request) / 1000.0;
                     perSecond = recorded.demand(r -> r.cpuPercent() == null || r.readyPods() == null ? null : r.cpuPercent() / 100.0 * cores * r.readyPods() / cost);
                     source = recorded.file() + ": no rates recorded, so derived from CPU (cpu_current_pct x request x ready_pods / CPU per request)";

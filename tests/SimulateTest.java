@@ -227,6 +227,21 @@ class SimulateTest {
         assertTrue(r.out().matches("(?s).*Pod start-up +12\\.4s +\\(" + java.util.regex.Pattern.quote(Simulation.MEASURED_POD_STARTUP_SOURCE) + "\\).*"), r.out());
     }
 
+    /** hpa-watch --csv records no load; the demand is then the CPU the Pods used, divided by the CPU per request. */
+    @Test
+    void aTimelineWithoutRatesIsReplayedFromItsCpu() throws IOException {
+        String header = "time,elapsed_s,replicas_current,replicas_desired,replicas_min,replicas_max,cpu_current_pct,cpu_target_pct,ready_pods,load_rps,latency_p50_ms,latency_p99_ms,pods,events,decision_reason\n";
+        // 2 ready Pods at 80% of 500m: 0.8 cores, at 100 ms per request 8 req/s
+        Path watched = Files.writeString(tmp.resolve("watch.csv"), header
+                + "2026-01-01T00:00:00Z,0.0,2,2,1,5,80,50,2,,,,,,\n2026-01-01T00:01:00Z,60.0,2,2,1,5,80,50,2,,,,,,\n");
+        CliRun r = simulate("--trace", watched.toString(), "--cpu-per-request", "100ms");
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("61 s, peak 8.0 req/s, mean 8.00 req/s"), r.out());
+        assertTrue(r.out().contains("no rates recorded, so derived from CPU"), r.out());
+        Path empty = Files.writeString(tmp.resolve("empty.csv"), header + "2026-01-01T00:00:00Z,0.0,1,1,1,5,,50,0,,,,,,\n");
+        assertBadInput(simulate("--trace", empty.toString()), "no row has a rate (load_rps) or CPU");
+    }
+
     @Test
     void writesTheOverlayChartAndASelfContainedReport() throws IOException {
         Path svg = tmp.resolve("what-if.svg"), html = tmp.resolve("what-if.html");
