@@ -236,13 +236,13 @@ final class SimulationInputs {
         }
     }
 
-    /** A CSV record: its fields and the line and column (1-based) where each starts. */
-    record CsvRow(int line, List<String> fields, List<int[]> positions) {
+    /** A CSV record: its fields, and where each starts (line and column, 1-based, packed as line << 32 | column). */
+    record CsvRow(int line, List<String> fields, long[] starts) {
         String field(int i) { return i < fields.size() ? fields.get(i) : ""; }
 
         String at(Path file, int i) {
-            int[] p = i < positions.size() ? positions.get(i) : new int[]{line, 1};
-            return file + ":" + p[0] + ":" + p[1];
+            long p = i < starts.length ? starts[i] : ((long) line << 32) | 1;
+            return file + ":" + (p >>> 32) + ":" + (int) p;
         }
     }
 
@@ -250,10 +250,10 @@ final class SimulationInputs {
     static List<CsvRow> parseCsv(Path file, String text) {
         List<CsvRow> rows = new ArrayList<>();
         List<String> fields = new ArrayList<>();
-        List<int[]> positions = new ArrayList<>();
+        long[] starts = new long[16];
         StringBuilder field = new StringBuilder();
         int line = 1, column = 1, rowLine = 1;
-        int[] fieldStart = {1, 1};
+        long fieldStart = pack(1, 1);
         boolean quoted = false, atFieldStart = true;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
@@ -265,34 +265,38 @@ final class SimulationInputs {
                 continue;
             }
             if (atFieldStart && c == '"') { quoted = true; atFieldStart = false; column++; continue; }
-            if (c == ',') {
-                fields.add(field.toString()); positions.add(fieldStart); field.setLength(0);
-                column++;
-                fieldStart = new int[]{line, column};
+            if (c == ',' || c == '\n') {
+                if (fields.size() == starts.length) starts = java.util.Arrays.copyOf(starts, starts.length * 2);
+                starts[fields.size()] = fieldStart;
+                fields.add(field.toString());
+                field.setLength(0);
                 atFieldStart = true;
+                if (c == ',') {
+                    column++;
+                } else {
+                    rows.add(new CsvRow(rowLine, List.copyOf(fields), java.util.Arrays.copyOf(starts, fields.size())));
+                    fields.clear();
+                    line++; column = 1; rowLine = line;
+                }
+                fieldStart = pack(line, column);
                 continue;
             }
             if (c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') continue;
-            if (c == '\n') {
-                fields.add(field.toString()); positions.add(fieldStart); field.setLength(0);
-                rows.add(new CsvRow(rowLine, List.copyOf(fields), List.copyOf(positions)));
-                fields.clear(); positions.clear();
-                line++; column = 1; rowLine = line;
-                fieldStart = new int[]{line, 1};
-                atFieldStart = true;
-                continue;
-            }
             field.append(c);
             atFieldStart = false;
             column++;
         }
-        if (quoted) throw new BadInput(file + ":" + fieldStart[0] + ":" + fieldStart[1] + ": a quoted field is not closed; end it with \"");
+        if (quoted) throw new BadInput(file + ":" + (fieldStart >>> 32) + ":" + (int) fieldStart + ": a quoted field is not closed; end it with \"");
         if (field.length() > 0 || !fields.isEmpty()) {
-            fields.add(field.toString()); positions.add(fieldStart);
-            rows.add(new CsvRow(rowLine, List.copyOf(fields), List.copyOf(positions)));
+            if (fields.size() == starts.length) starts = java.util.Arrays.copyOf(starts, starts.length * 2);
+            starts[fields.size()] = fieldStart;
+            fields.add(field.toString());
+            rows.add(new CsvRow(rowLine, List.copyOf(fields), java.util.Arrays.copyOf(starts, fields.size())));
         }
         return rows;
     }
+
+    private static long pack(int line, int column) { return ((long) line << 32) | column; }
 
     // ============================================================================================ the model server
 
