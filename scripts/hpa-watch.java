@@ -331,14 +331,14 @@ class HpaWatch implements Callable<Integer> {
     // =============================================================================================
 
     @Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = HpaWatch.Version.class, sortOptions = false,
-            description = {"What-if: replay a recorded load (or a synthetic one) through candidate HPAs with the controller's exact algorithm,",
-                    "and compare what each would have cost and how much demand each would have left unserved.",
+            description = {"What-if: replay a recorded load (or a synthetic one) through candidate HPAs with the controller's exact algorithm, "
+                    + "and compare what each would have cost and how much demand each would have left unserved.",
                     "Every workload parameter is printed at the start with where it came from; docs/simulate.md describes the model."},
             footer = {"", "Examples:",
                     "  hpa-watch simulate --trace runs/local-2026-01-01T10-00-00 --set 'w60:spec.behavior.scaleDown.stabilizationWindowSeconds=60'",
                     "  hpa-watch simulate --load 1m:2,10s:20,10m:20,1m:2 --startup 10s..14s --hpa manifests/hpa.yaml --hpa my-hpa.yaml --report what-if.html",
-                    "", Cli.EXIT_CODES, "Here: 0 simulated, 2 a bad trace, manifest or flag (one line names the file:line:column or the flag),",
-                    "6 no variant kept the unserved demand within --max-unserved."})
+                    "", Cli.EXIT_CODES, "Here: 0 simulated, 2 a bad trace, manifest or flag (one line names FILE:LINE:COLUMN or the flag), "
+                    + "6 no variant kept the unserved demand within --max-unserved."})
     static class Simulate implements Callable<Integer> {
         @Spec CommandSpec spec;
 
@@ -350,7 +350,7 @@ class HpaWatch implements Callable<Integer> {
         String load;
 
         @Option(names = "--duration", converter = GoDuration.Positive.class, paramLabel = "DURATION",
-                description = "How long to simulate (default: the trace's length; with --load, the stages' total plus 10m, so the scale-down shows).")
+                description = "How long to simulate (default: the trace's length, and beyond it no load; with --load, the stages' total plus 10m, so the scale-down shows).")
         Duration duration;
 
         @Option(names = "--hpa", paramLabel = "FILE", description = "A candidate HPA manifest; repeatable (default: hpa.yaml of --manifests).")
@@ -388,7 +388,7 @@ class HpaWatch implements Callable<Integer> {
         @Option(names = "--max-unserved", defaultValue = "1", paramLabel = "PERCENT", description = "The verdict's bound on unserved demand, in percent (default ${DEFAULT-VALUE}).")
         double maxUnserved;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed of the start-up distribution (default ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the start-up distribution (default ${DEFAULT-VALUE}).")
         long seed;
 
         @Option(names = "--csv", paramLabel = "FILE", description = "Write one row per variant per sync.")
