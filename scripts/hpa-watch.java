@@ -508,23 +508,12 @@ class HpaWatch implements Callable<Integer> {
                 params.add(new SimulationReport.Parameter("CPU per request", GoDuration.format(cpuPerRequest), "--cpu-per-request"));
                 return cpuPerRequest.toNanos() / 1e9;
             }
-            if (recorded != null && recorded.kind().equals("timeline")) {
-                double sxy = 0, sxx = 0, syy = 0, sy = 0;
-                int n = 0;
-                double cores = KubeFacts.millicores(request) / 1000.0;
-                for (SimulationInputs.TraceRow r : recorded.rows()) {
-                    if (r.rate() == null || r.cpuPercent() == null || r.readyPods() == null || r.readyPods() == 0 || r.rate() <= 0) continue;
-                    double x = r.rate(), y = r.cpuPercent() / 100.0 * cores * r.readyPods();
-                    sxy += x * y; sxx += x * x; syy += y * y; sy += y; n++;
-                }
-                if (n >= 3 && sxx > 0) {
-                    double slope = sxy / sxx, mean = sy / n;
-                    double residual = syy - 2 * slope * sxy + slope * slope * sxx, total = syy - n * mean * mean;
-                    double r2 = total <= 0 ? 1 : 1 - residual / total;
-                    params.add(new SimulationReport.Parameter("CPU per request", SimulationReport.number(slope * 1000, 1) + "ms",
-                            String.format(java.util.Locale.ROOT, "fitted from the trace: cores used (cpu_current_pct x request x ready_pods) against load_rps, least squares through 0, %d samples, R^2 %.3f", n, r2)));
-                    return slope;
-                }
+            SimulationInputs.CpuFit fit = recorded == null ? null : SimulationInputs.fitCpuPerRequest(recorded, request);
+            if (fit != null) {
+                params.add(new SimulationReport.Parameter("CPU per request", SimulationReport.number(fit.cpuSecondsPerRequest() * 1000, 1) + "ms",
+                        String.format(java.util.Locale.ROOT, "fitted from the trace: cores used (cpu_current_pct x request x ready_pods) against load_rps, least squares through 0, %d samples, R^2 %.3f",
+                                fit.samples(), fit.r2())));
+                return fit.cpuSecondsPerRequest();
             }
             if ("cpu".equals(server.inferenceMode()) && server.inferenceMs() != null && server.inferenceMs() > 0) {
                 params.add(new SimulationReport.Parameter("CPU per request", SimulationReport.number(server.inferenceMs(), 0) + "ms", server.file() + ": INFERENCE_MS in INFERENCE_MODE=cpu (one row per request)"));

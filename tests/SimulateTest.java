@@ -242,6 +242,21 @@ class SimulateTest {
         assertBadInput(simulate("--trace", empty.toString()), "no row has a rate (load_rps) or CPU");
     }
 
+    /** 3 ready Pods of 200m at 50% use 0.3 cores; at 2 req/s that is 150 ms per request, on every row: R^2 1. */
+    @Test
+    void cpuPerRequestIsFittedThroughTheOrigin() throws IOException {
+        StringBuilder text = new StringBuilder("time,load_rps,cpu_current_pct,ready_pods\n");
+        for (int s = 0; s < 10; s++) {
+            int rps = 2 + s % 3; // 2, 3, 4 req/s: 0.3, 0.45, 0.6 cores on 3 Pods
+            text.append(String.format("2026-01-01T00:00:%02dZ,%d,%d,3%n", s * 5, rps, rps * 25));
+        }
+        Path trace = Files.writeString(tmp.resolve("fit.csv"), text.toString());
+        SimulationInputs.CpuFit fit = SimulationInputs.fitCpuPerRequest(SimulationInputs.readTrace(trace), new io.fabric8.kubernetes.api.model.Quantity("200m"));
+        assertEquals(0.150, fit.cpuSecondsPerRequest(), 1e-9);
+        assertEquals(10, fit.samples());
+        assertEquals(1.0, fit.r2(), 1e-9);
+    }
+
     @Test
     void writesTheOverlayChartAndASelfContainedReport() throws IOException {
         Path svg = tmp.resolve("what-if.svg"), html = tmp.resolve("what-if.html");

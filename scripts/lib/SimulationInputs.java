@@ -105,6 +105,30 @@ final class SimulationInputs {
         Integer initialReplicas() { return rows.isEmpty() ? null : rows.get(0).replicas(); }
     }
 
+    /** CPU-seconds per request as fitted from a trace, with the number of samples and R^2. */
+    record CpuFit(double cpuSecondsPerRequest, int samples, double r2) {}
+
+    /**
+     * The CPU cost of a request from a timeline's rows with load, CPU and ready Pods: least squares through 0
+     * of the cores used (cpu_current_pct x REQUEST x ready_pods) against load_rps. Null for other traces, or
+     * with fewer than 3 such rows.
+     */
+    static CpuFit fitCpuPerRequest(Trace trace, Quantity request) {
+        if (!trace.kind().equals("timeline")) return null;
+        double cores = KubeFacts.millicores(request) / 1000.0;
+        double sxy = 0, sxx = 0, syy = 0, sy = 0;
+        int n = 0;
+        for (TraceRow r : trace.rows()) {
+            if (r.rate() == null || r.rate() <= 0 || r.cpuPercent() == null || r.readyPods() == null || r.readyPods() == 0) continue;
+            double x = r.rate(), y = r.cpuPercent() / 100.0 * cores * r.readyPods();
+            sxy += x * y; sxx += x * x; syy += y * y; sy += y; n++;
+        }
+        if (n < 3 || sxx == 0) return null;
+        double slope = sxy / sxx, mean = sy / n;
+        double residual = syy - 2 * slope * sxy + slope * slope * sxx, total = syy - n * mean * mean;
+        return new CpuFit(slope, n, total <= 0 ? 1 : 1 - residual / total);
+    }
+
     /** Reads --trace: a CSV file, or a local-mode run folder (its timeline.csv and snapshots/). */
     static Trace readTrace(Path path) {
         Path file = Files.isDirectory(path) ? path.resolve("timeline.csv") : path;
