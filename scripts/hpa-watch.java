@@ -13,6 +13,13 @@
 //SOURCES lib/TimelineChart.java
 //SOURCES lib/ProblemJson.java
 //SOURCES lib/Dashboard.java
+//SOURCES lib/ManifestFiles.java
+//SOURCES lib/LocalReplicas.java
+//SOURCES lib/LocalAutoscaler.java
+//SOURCES lib/Simulation.java
+//SOURCES lib/SimulationInputs.java
+//SOURCES lib/SimulationReport.java
+//SOURCES loadgen.java
 //MAIN HpaWatch
 
 // hpa-watch: what the HorizontalPodAutoscaler decides, and why.
@@ -22,6 +29,8 @@
 //   hpa-watch explain                          the live HPA (ml-demo/model-server-hpa) in the current kube context
 //   hpa-watch explain --snapshot s.yaml        one recorded snapshot (see docs/hpa-engine.md for the format)
 //   hpa-watch explain --snapshot runs/ --json  a folder of snapshots in name order, one JSON line each
+//   hpa-watch simulate --trace runs/local-.../ --set 'w60:spec.behavior.scaleDown.stabilizationWindowSeconds=60'
+//                                              what-if: the recorded load through candidate HPAs, side by side
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.ListOptions;
@@ -63,7 +72,7 @@ import java.util.stream.Stream;
                 "Without a subcommand: watch the HPA live, one row per change, like kubectl get hpa -w: time, replicas current -> desired, "
                 + "CPU current/target, ready pods, and the latest scaling event or the controller's condition.",
                 "Reads the HPA, its pods and events through watches (informers); per-pod CPU (--pods) polls the metrics API, which has no watch."},
-        subcommands = {HpaWatch.Explain.class},
+        subcommands = {HpaWatch.Explain.class, HpaWatch.Simulate.class},
         footer = {"", Cli.EXIT_CODES, "Here: 5 when --timeout passed (or Ctrl-C) before --until-replicas was met (the chart and CSV are still written)."})
 class HpaWatch implements Callable<Integer> {
     /** The project's exit codes (lib/Cli.java): NOT_MET is a wait that timed out. */
@@ -219,21 +228,7 @@ class HpaWatch implements Callable<Integer> {
         @Option(names = "--json", description = "Print each result as one JSON line.")
         boolean json;
 
-        @Option(names = "--tolerance", defaultValue = "0.1", paramLabel = "RATIO",
-                description = "No scaling while 1 - RATIO <= usage/target <= 1 + RATIO, for each direction whose behavior sets no tolerance (the controller's --horizontal-pod-autoscaler-tolerance; default ${DEFAULT-VALUE}).")
-        double tolerance;
-
-        @Option(names = "--cpu-initialization-period", defaultValue = "5m", converter = GoDuration.class,
-                paramLabel = "DURATION", description = "Pod age below which CPU samples need a Ready pod and a full window (--horizontal-pod-autoscaler-cpu-initialization-period; default ${DEFAULT-VALUE}).")
-        Duration cpuInitializationPeriod;
-
-        @Option(names = "--initial-readiness-delay", defaultValue = "30s", converter = GoDuration.class,
-                paramLabel = "DURATION", description = "Readiness changes this soon after start mean 'never ready' (--horizontal-pod-autoscaler-initial-readiness-delay; default ${DEFAULT-VALUE}).")
-        Duration initialReadinessDelay;
-
-        @Option(names = "--downscale-stabilization", defaultValue = "5m", converter = GoDuration.class,
-                paramLabel = "DURATION", description = "Scale-down stabilization window (--horizontal-pod-autoscaler-downscale-stabilization; default ${DEFAULT-VALUE}).")
-        Duration downscaleStabilization;
+        @Mixin ControllerFlags controller;
 
         /** Live: which cluster and HPA. */
         @Mixin ClusterOptions cluster;
@@ -248,8 +243,7 @@ class HpaWatch implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            if (tolerance < 0) throw new UserError("--tolerance must not be negative, got " + tolerance);
-            HpaEngine.Flags flags = new HpaEngine.Flags(tolerance, cpuInitializationPeriod, initialReadinessDelay, downscaleStabilization);
+            HpaEngine.Flags flags = controller.flags();
             PrintWriter out = spec.commandLine().getOut();
             if (snapshots.isEmpty()) {
                 explainLive(flags, out);
@@ -331,6 +325,293 @@ class HpaWatch implements Callable<Integer> {
             }
             if (sources.isEmpty()) throw new UserError("--snapshot " + arg + ": the folder has no .json, .yaml or .yml file");
             return sources;
+        }
+    }
+
+    // =============================================================================================
+
+    @Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = HpaWatch.Version.class, sortOptions = false,
+            description = {"What-if: replay a recorded load (or a synthetic one) through candidate HPAs with the controller's exact algorithm, "
+                    + "and compare what each would have cost and how much demand each would have left unserved.",
+                    "Every workload parameter is printed at the start with where it came from; docs/simulate.md describes the model."},
+            footer = {"", "Examples:",
+                    "  hpa-watch simulate --trace runs/local-2026-01-01T10-00-00 --set 'w60:spec.behavior.scaleDown.stabilizationWindowSeconds=60'",
+                    "  hpa-watch simulate --load 1m:2,10s:20,10m:20,1m:2 --startup 10s..14s --hpa manifests/hpa.yaml --hpa my-hpa.yaml --report what-if.html",
+                    "", Cli.EXIT_CODES, "Here: 0 simulated, 2 a bad trace, manifest or flag (one line names FILE:LINE:COLUMN or the flag), "
+                    + "6 no variant kept the unserved demand within --max-unserved."})
+    static class Simulate implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--trace", paramLabel = "FILE|RUN_FOLDER",
+                description = "The load: a timeline.csv (local mode, hpa-watch --csv), a local-mode run folder (timeline.csv and snapshots/), or loadgen's --csv.")
+        Path trace;
+
+        @Option(names = "--load", paramLabel = "STAGES", description = "Instead of a trace: a synthetic load in loadgen's --stages format, targets in requests/s (e.g. 1m:2,10s:20,10m:20).")
+        String load;
+
+        @Option(names = "--duration", converter = GoDuration.Positive.class, paramLabel = "DURATION",
+                description = "How long to simulate (default: the trace's length, and beyond it no load; with --load, the stages' total plus 10m, so the scale-down shows).")
+        Duration duration;
+
+        @Option(names = "--hpa", paramLabel = "FILE", description = "A candidate HPA manifest; repeatable (default: hpa.yaml of --manifests).")
+        List<Path> hpaFiles = new ArrayList<>();
+
+        @Option(names = "--set", paramLabel = "[LABEL:]PATH=VALUE[;PATH=VALUE...]",
+                description = {"One more variant: the first --hpa with these fields set, e.g. spec.behavior.scaleDown.stabilizationWindowSeconds=60; repeatable.",
+                        "VALUE is JSON when it parses ('[{\"type\":\"Pods\",\"value\":1,\"periodSeconds\":15}]'), else a string."})
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--manifests", defaultValue = "manifests", paramLabel = "DIR", description = "The folder of model-server.yaml (and of the default hpa.yaml) (default ${DEFAULT-VALUE}).")
+        Path manifests;
+
+        @Option(names = "--cpu-per-request", converter = GoDuration.Positive.class, paramLabel = "DURATION",
+                description = "CPU time per request (default: fitted from the trace's CPU against its rps, else INFERENCE_MS of the Deployment in cpu mode).")
+        Duration cpuPerRequest;
+
+        @Option(names = "--cpu-request", paramLabel = "QUANTITY", description = "The Pods' CPU request (default: the run's snapshots, else the Deployment's).")
+        String cpuRequest;
+
+        @Option(names = "--startup", paramLabel = "DURATION|MIN..MAX|trace",
+                description = "Pod start-up, created to Ready: fixed (12s), uniform in a range (10s..14s, seeded), or 'trace': the median the trace's Pods show (default: the measured figure).")
+        String startup;
+
+        @Option(names = "--sync-period", converter = GoDuration.Positive.class, paramLabel = "DURATION",
+                description = "The HPA's sync period (default: the run's snapshots, else 15s, kube-controller-manager's).")
+        Duration syncPeriod;
+
+        @Option(names = "--metrics-window", converter = GoDuration.Positive.class, paramLabel = "DURATION",
+                description = "The window of each PodMetrics sample (default: the run's snapshots, else 15s, metrics-server's resolution).")
+        Duration metricsWindow;
+
+        @Mixin ControllerFlags controller;
+
+        @Option(names = "--max-unserved", defaultValue = "1", paramLabel = "PERCENT", description = "The verdict's bound on unserved demand, in percent (default ${DEFAULT-VALUE}).")
+        double maxUnserved;
+
+        @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the start-up distribution (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--csv", paramLabel = "FILE", description = "Write one row per variant per sync.")
+        Path csv;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Write the parameters, every variant's summary and syncs, and the verdict as JSON.")
+        Path json;
+
+        @Option(names = "--chart", paramLabel = "FILE.svg|FILE.png", description = "Draw demand against each variant's capacity, and the replicas, variants overlaid.")
+        Path chart;
+
+        @Option(names = "--report", paramLabel = "FILE.html", description = "Write one self-contained HTML page: parameters, table, verdict and charts.")
+        Path report;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            HpaEngine.Flags flags = controller.flags();
+            if ((trace == null) == (load == null)) throw new UserError("give either --trace FILE or --load STAGES (exactly one)");
+            if (maxUnserved < 0 || maxUnserved > 100) throw new UserError("--max-unserved must be a percent between 0 and 100, got " + maxUnserved);
+            if (chart != null && !chart.toString().matches("(?i).*\\.(svg|png)")) throw new UserError("--chart " + chart + ": the file name must end in .svg or .png");
+            if (report != null && !report.toString().matches("(?i).*\\.html?")) throw new UserError("--report " + report + ": the file name must end in .html");
+            SimulationInputs.ModelServer server = SimulationInputs.modelServer(manifests.resolve("model-server.yaml"));
+            List<SimulationReport.Parameter> params = new ArrayList<>();
+
+            SimulationInputs.Trace recorded = trace == null ? null : SimulationInputs.readTrace(trace);
+            SimulationInputs.RecordedSyncs syncs = recorded == null ? null : recorded.recorded();
+            io.fabric8.kubernetes.api.model.Quantity request = cpuRequest(server, syncs, params);
+            double limit = server.limitCores();
+            params.add(new SimulationReport.Parameter("CPU limit", SimulationReport.number(limit, 2) + " CPU", server.file() + ", the container's limits.cpu"));
+            int queuePerPod = server.maxQueue() + server.workers();
+            params.add(new SimulationReport.Parameter("queue per Pod", queuePerPod + " requests (" + server.workers() + " worker(s) + MAX_QUEUE " + server.maxQueue() + "); beyond it 503",
+                    server.file() + ": WORKERS (default 1 per CPU the JVM sees) and MAX_QUEUE"));
+            double cost = cpuPerRequest(server, recorded, request, params);
+            params.add(new SimulationReport.Parameter("capacity per ready Pod", SimulationReport.number(limit / cost, 2) + " req/s", "CPU limit / CPU per request"));
+
+            Simulation.Demand demand = demand(recorded, request, cost, params);
+            Simulation.Startup startupModel = startup(recorded, params);
+            params.add(new SimulationReport.Parameter("readiness", "Ready at start-up; until then not Ready and burning its CPU limit (JVM start-up)",
+                    "the model; the controller's unready-Pod rules then apply"));
+            double period, firstSync;
+            String syncSource;
+            if (syncPeriod != null) {
+                period = syncPeriod.toMillis() / 1000.0; firstSync = 0; syncSource = "--sync-period";
+            } else if (syncs != null && syncs.seconds().length >= 2) {
+                period = syncs.period(); firstSync = syncs.seconds()[0]; syncSource = "the run's " + syncs.seconds().length + " snapshots (mean interval; first sync as recorded)";
+            } else {
+                period = 15; firstSync = 0; syncSource = "kube-controller-manager's default --horizontal-pod-autoscaler-sync-period";
+            }
+            if (syncPeriod == null && syncs != null && syncs.seconds().length >= 1) firstSync = syncs.seconds()[0];
+            params.add(new SimulationReport.Parameter("sync period", SimulationReport.number(period, 2) + " s, first sync at second " + SimulationReport.number(firstSync, 1), syncSource));
+            int window;
+            String windowSource;
+            if (metricsWindow != null) { window = (int) Math.max(1, metricsWindow.toSeconds()); windowSource = "--metrics-window"; }
+            else if (syncs != null && syncs.metricsWindowSeconds() != null) { window = syncs.metricsWindowSeconds(); windowSource = "the run's snapshots (PodMetrics window)"; }
+            else { window = 15; windowSource = "metrics-server's default resolution"; }
+            params.add(new SimulationReport.Parameter("metrics window", window + " s", windowSource));
+            params.add(new SimulationReport.Parameter("controller flags", "tolerance " + flags.tolerance() + ", cpu-initialization-period " + GoDuration.format(flags.cpuInitializationPeriod())
+                    + ", initial-readiness-delay " + GoDuration.format(flags.initialReadinessDelay()) + ", downscale-stabilization " + GoDuration.format(flags.downscaleStabilization()),
+                    "kube-controller-manager's defaults unless given as flags (as explain takes them)"));
+            params.add(new SimulationReport.Parameter("seed", String.valueOf(seed), "--seed (start-up samples)"));
+
+            List<Simulation.Variant> variants = variants(server);
+            Simulation.Workload workload = new Simulation.Workload(request, limit, cost, queuePerPod, startupModel, window, period, firstSync, seed);
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            long started = System.nanoTime(), cpuBefore = os.getProcessCpuTime();
+            List<Simulation.Result> results = Simulation.runAll(variants, demand, workload, flags);
+            long elapsedMs = (System.nanoTime() - started) / 1_000_000, cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1_000_000;
+            SimulationReport view = new SimulationReport(params, results, Simulation.largestStep(demand.perSecond()), maxUnserved / 100);
+
+            out.print(view.parametersText());
+            out.println();
+            out.print(view.tableText());
+            String title = "hpa-watch simulate: " + (trace != null ? trace.toString() : "--load " + load);
+            write(csv, () -> view.csv(), out);
+            write(json, () -> view.json(), out);
+            write(report, () -> view.html(demand.perSecond(), title), out);
+            if (chart != null) {
+                try {
+                    view.writeChart(chart, demand.perSecond(), title);
+                } catch (IOException e) {
+                    throw new Failed("cannot write " + chart + ": " + e.getMessage());
+                }
+                out.println("wrote " + chart);
+            }
+            out.flush();
+            spec.commandLine().getErr().printf(java.util.Locale.ROOT, "simulated %d s x %d variant(s) in %d ms (%d ms of CPU)%n", demand.seconds(), variants.size(), elapsedMs, cpuMs);
+            return view.verdict.cheapest() == null ? Cli.THRESHOLD : OK;
+        }
+
+        private io.fabric8.kubernetes.api.model.Quantity cpuRequest(SimulationInputs.ModelServer server, SimulationInputs.RecordedSyncs syncs, List<SimulationReport.Parameter> params) {
+            io.fabric8.kubernetes.api.model.Quantity q;
+            String source;
+            if (cpuRequest != null) {
+                try {
+                    q = new io.fabric8.kubernetes.api.model.Quantity(cpuRequest);
+                    if (KubeFacts.millicores(q) <= 0) throw new IllegalArgumentException("not positive");
+                } catch (RuntimeException e) {
+                    throw new UserError("--cpu-request must be a positive CPU quantity such as 500m or 0.5, not '" + cpuRequest + "'");
+                }
+                source = "--cpu-request";
+            } else if (syncs != null && syncs.cpuRequest() != null) {
+                q = syncs.cpuRequest();
+                source = "the run's snapshots (the Pods' requests.cpu)";
+            } else {
+                q = server.cpuRequest();
+                source = server.file() + ", the container's requests.cpu";
+            }
+            params.add(new SimulationReport.Parameter("CPU request", KubeFacts.millicores(q) + "m", source));
+            return q;
+        }
+
+        /** CPU-seconds per request: the flag, else a fit of the trace's CPU against its rps, else INFERENCE_MS in cpu mode. */
+        private double cpuPerRequest(SimulationInputs.ModelServer server, SimulationInputs.Trace recorded, io.fabric8.kubernetes.api.model.Quantity request,
+                                     List<SimulationReport.Parameter> params) {
+            if (cpuPerRequest != null) {
+                params.add(new SimulationReport.Parameter("CPU per request", GoDuration.format(cpuPerRequest), "--cpu-per-request"));
+                return cpuPerRequest.toNanos() / 1e9;
+            }
+            SimulationInputs.CpuFit fit = recorded == null ? null : SimulationInputs.fitCpuPerRequest(recorded, request);
+            if (fit != null) {
+                params.add(new SimulationReport.Parameter("CPU per request", SimulationReport.number(fit.cpuSecondsPerRequest() * 1000, 1) + "ms",
+                        String.format(java.util.Locale.ROOT, "fitted from the trace: cores used (cpu_current_pct x request x ready_pods) against load_rps, least squares through 0, %d samples, R^2 %.3f",
+                                fit.samples(), fit.r2())));
+                return fit.cpuSecondsPerRequest();
+            }
+            if ("cpu".equals(server.inferenceMode()) && server.inferenceMs() != null && server.inferenceMs() > 0) {
+                params.add(new SimulationReport.Parameter("CPU per request", SimulationReport.number(server.inferenceMs(), 0) + "ms", server.file() + ": INFERENCE_MS in INFERENCE_MODE=cpu (one row per request)"));
+                return server.inferenceMs() / 1000;
+            }
+            throw new UserError("cannot tell the CPU per request: the trace has no CPU to fit and " + server.file() + " is not INFERENCE_MODE=cpu with INFERENCE_MS; pass --cpu-per-request, e.g. 100ms");
+        }
+
+        private Simulation.Demand demand(SimulationInputs.Trace recorded, io.fabric8.kubernetes.api.model.Quantity request, double cost, List<SimulationReport.Parameter> params) {
+            double[] perSecond;
+            Integer initial = null;
+            String source;
+            if (recorded == null) {
+                List<LoadSchedule.Stage> stages;
+                try {
+                    stages = LoadSchedule.parseStages(load);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--load: " + e.getMessage().replace("--stages", "--load"));
+                }
+                LoadSchedule schedule = new LoadSchedule(0, stages);
+                Duration length = duration != null ? duration : schedule.total().plusMinutes(10);
+                perSecond = new double[(int) length.toSeconds()];
+                for (int t = 0; t < perSecond.length; t++) perSecond[t] = schedule.targetAt(t * 1_000_000_000L + 500_000_000L); // mid-second: a ramp's mean
+                source = "--load " + load + " (loadgen's stages, linear ramps)";
+            } else {
+                if (recorded.hasRates()) {
+                    perSecond = recorded.demand();
+                    source = recorded.file() + ": " + recorded.rateColumn() + (recorded.cumulative() ? " (cumulative; per second from its differences)" : ", step-held between rows");
+                } else {
+                    if (recorded.rows().stream().noneMatch(r -> r.cpuPercent() != null && r.readyPods() != null)) {
+                        throw new UserError("--trace " + recorded.file() + ": no row has a rate (" + recorded.rateColumn() + ") or CPU (cpu_current_pct and ready_pods); there is no demand to replay");
+                    }
+                    double cores = KubeFacts.millicores(request) / 1000.0;
+                    perSecond = recorded.demand(r -> r.cpuPercent() == null || r.readyPods() == null ? null : r.cpuPercent() / 100.0 * cores * r.readyPods() / cost);
+                    source = recorded.file() + ": no rates recorded, so derived from CPU (cpu_current_pct x request x ready_pods / CPU per request)";
+                }
+                initial = recorded.initialReplicas();
+                if (duration != null) perSecond = java.util.Arrays.copyOf(perSecond, (int) duration.toSeconds());
+            }
+            if (perSecond.length == 0) throw new UserError("the demand is empty: nothing to simulate (give a longer trace or --duration)");
+            double peak = 0, sum = 0;
+            for (double v : perSecond) { peak = Math.max(peak, v); sum += v; }
+            params.add(new SimulationReport.Parameter("demand", perSecond.length + " s, peak " + SimulationReport.number(peak, 1) + " req/s, mean "
+                    + SimulationReport.number(sum / perSecond.length, 2) + " req/s", source));
+            params.add(new SimulationReport.Parameter("initial replicas", initial == null ? "minReplicas of each variant" : initial + ", Ready",
+                    initial == null ? "no trace" : "the trace's first row"));
+            return new Simulation.Demand(recorded == null ? Instant.EPOCH : recorded.start(), perSecond, initial);
+        }
+
+        private Simulation.Startup startup(SimulationInputs.Trace recorded, List<SimulationReport.Parameter> params) {
+            Simulation.Startup s;
+            String source;
+            if (startup == null) {
+                double m = Simulation.MEASURED_POD_STARTUP.toMillis() / 1000.0;
+                s = new Simulation.Startup(m, m);
+                source = Simulation.MEASURED_POD_STARTUP_SOURCE;
+            } else if (startup.equals("trace")) {
+                List<Double> seen = recorded == null ? List.of() : recorded.startups().stream().sorted().toList();
+                if (seen.isEmpty()) throw new UserError("--startup trace: the trace shows no Pod going from starting to ready; give --startup 12s");
+                double median = seen.get(seen.size() / 2);
+                s = new Simulation.Startup(median, median);
+                source = "--startup trace: the median of " + seen.size() + " Pods' starting -> ready in the trace (" + Simulation.seconds(seen.get(0)) + ".." + Simulation.seconds(seen.get(seen.size() - 1)) + ")";
+            } else {
+                String[] range = startup.split("\\.\\.", -1);
+                Duration from = range.length <= 2 ? GoDuration.parseOrNull(range[0].strip()) : null;
+                Duration to = range.length == 2 ? GoDuration.parseOrNull(range[1].strip()) : from;
+                if (from == null || to == null || to.compareTo(from) < 0) throw new UserError("--startup '" + startup + "': give a duration (12s), a range MIN..MAX (10s..14s) or 'trace'");
+                s = new Simulation.Startup(from.toMillis() / 1000.0, to.toMillis() / 1000.0);
+                source = "--startup";
+            }
+            params.add(new SimulationReport.Parameter("Pod start-up", s.describe(), source));
+            return s;
+        }
+
+        private List<Simulation.Variant> variants(SimulationInputs.ModelServer server) {
+            List<Path> files = hpaFiles.isEmpty() ? List.of(manifests.resolve("hpa.yaml")) : hpaFiles;
+            List<Simulation.Variant> variants = new ArrayList<>();
+            for (Path file : files) variants.add(new Simulation.Variant(label(variants.size()), file.toString(), SimulationInputs.hpa(file, server)));
+            for (String set : sets) {
+                variants.add(SimulationInputs.derive(set, variants.get(0).hpa(), files.get(0).toString(), label(variants.size()), server));
+            }
+            java.util.Set<String> labels = new java.util.HashSet<>();
+            for (Simulation.Variant v : variants) if (!labels.add(v.label())) throw new UserError("two variants are labelled '" + v.label() + "'; give each --set a label of its own");
+            return variants;
+        }
+
+        private static String label(int index) {
+            return String.valueOf((char) ('A' + index % 26)) + (index >= 26 ? String.valueOf(index / 26) : "");
+        }
+
+        private static void write(Path file, java.util.function.Supplier<String> text, PrintWriter out) {
+            if (file == null) return;
+            try {
+                Files.writeString(file, text.get());
+            } catch (IOException e) {
+                throw new Failed("cannot write " + file + ": " + e.getMessage());
+            }
+            out.println("wrote " + file);
         }
     }
 

@@ -149,10 +149,16 @@ final class LocalAutoscaler {
      * PodMetrics for the replicas that have a sample.
      */
     static Snapshot snapshot(Instant now, HorizontalPodAutoscaler hpa, int desired, Quantity cpuRequest, List<PodView> views, Snapshot.History history) {
+        return snapshot(now, hpa, desired, views, v -> pod(v, now, cpuRequest), history);
+    }
+
+    /** The same, with each view's Pod from POD_OF (simulate keeps a Pod object while its state does not change). */
+    static Snapshot snapshot(Instant now, HorizontalPodAutoscaler hpa, int desired, List<PodView> views, java.util.function.Function<PodView, Pod> podOf,
+                             Snapshot.History history) {
         List<Pod> pods = new ArrayList<>();
         List<PodMetrics> metrics = new ArrayList<>();
         for (PodView v : views) {
-            pods.add(pod(v, now, cpuRequest));
+            pods.add(podOf.apply(v));
             if (v.milliCpu() != null) {
                 metrics.add(new PodMetricsBuilder().withNewMetadata().withName(v.name()).withNamespace("ml-demo").endMetadata()
                         .withTimestamp(now.toString()).withWindow(new io.fabric8.kubernetes.api.model.Duration(v.window()))
@@ -261,7 +267,7 @@ final class LocalAutoscaler {
     }
 
     /** The replica as the v1 Pod the controller would see. */
-    private static Pod pod(PodView v, Instant now, Quantity cpuRequest) {
+    static Pod pod(PodView v, Instant now, Quantity cpuRequest) {
         ObjectMeta meta = new ObjectMetaBuilder().withName(v.name()).withNamespace("ml-demo")
                 .withLabels(Map.of("app.kubernetes.io/name", "model-server"))
                 .withDeletionTimestamp(v.state() == KubeFacts.PodState.draining ? now.toString() : null).build();

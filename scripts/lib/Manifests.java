@@ -8,7 +8,6 @@
 // fabric8 8 is built on Jackson 3 (tools.jackson); the YAML we write goes through Jackson 2 (com.fasterxml),
 // whose YAML generator has the literal block style that keeps a script readable inside a ConfigMap.
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,19 +15,15 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,51 +88,9 @@ final class Manifests {
         }
     }
 
-    /**
-     * The fields of OBJECT that fabric8's typed model does not know, as paths like "spec.template.spec.replicaz".
-     * fabric8 accepts them silently into additionalProperties; the API server would reject or drop them.
-     */
+    /** The fields of OBJECT that fabric8's typed model does not know (ManifestFiles has the rule). */
     static List<String> unknownFields(HasMetadata object) {
-        List<String> found = new ArrayList<>();
-        if (object instanceof GenericKubernetesResource) {
-            found.add("(the whole object: kind " + object.getKind() + " of " + object.getApiVersion() + " is not in fabric8's typed model)");
-            return found;
-        }
-        walk(object, "", found);
-        return found;
-    }
-
-    private static void walk(Object value, String path, List<String> found) {
-        if (value == null) return;
-        if (value instanceof Collection<?> items) {
-            int i = 0;
-            for (Object item : items) walk(item, path + "[" + i++ + "]", found);
-            return;
-        }
-        if (value instanceof Map<?, ?> map) {
-            map.forEach((k, v) -> walk(v, path + "." + k, found));
-            return;
-        }
-        if (!value.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) return;
-        for (Class<?> type = value.getClass(); type != null && type != Object.class; type = type.getSuperclass()) {
-            for (Field field : type.getDeclaredFields()) {
-                if (Modifier.isStatic(field.getModifiers())) continue;
-                Object child;
-                try {
-                    field.setAccessible(true);
-                    child = field.get(value);
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    continue;
-                }
-                if (field.getName().equals("additionalProperties") && child instanceof Map<?, ?> extra) {
-                    extra.keySet().forEach(k -> found.add((path.isEmpty() ? "" : path + ".") + k));
-                    continue;
-                }
-                JsonProperty json = field.getAnnotation(JsonProperty.class);
-                String name = json != null && !json.value().isEmpty() ? json.value() : field.getName();
-                walk(child, path.isEmpty() ? name : path + "." + name, found);
-            }
-        }
+        return ManifestFiles.unknownFields(object);
     }
 
     // ------------------------------------------------------------------------------------------------

@@ -39,8 +39,12 @@ final class TimelineChart {
 
     /** Writes the chart of SAMPLES as SVG or PNG, chosen by the file name's extension. */
     static void write(List<Timeline.Sample> samples, Path file, String title) throws IOException {
+        write(chart(samples, title), file);
+    }
+
+    /** Writes CHART as SVG or PNG, chosen by the file name's extension (simulate's overlay chart comes this way too). */
+    static void write(JFreeChart chart, Path file) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        JFreeChart chart = chart(samples, title);
         int width = 1100, height = 700;
         if (name.endsWith(".svg")) {
             SVGGraphics2D g = new SVGGraphics2D(width, height);
