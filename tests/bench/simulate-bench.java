@@ -86,12 +86,7 @@ class SimulateBench {
     /** Records a fresh local-mode run and replays it, printing the agreement per sync. */
     static void replay() throws Exception {
         Path dir = Files.createTempDirectory("simulate-replay");
-        // one machine, several replicas: the Deployment's fixed probe port (PROBE_PORT 8081) would collide, so the copy picks free ones
-        Path manifests = dir.resolve("manifests");
-        Files.createDirectories(manifests);
-        Files.writeString(manifests.resolve("hpa.yaml"), Files.readString(ROOT.resolve("manifests/hpa.yaml")));
-        Files.writeString(manifests.resolve("model-server.yaml"), Files.readString(ROOT.resolve("manifests/model-server.yaml"))
-                .replaceAll("(?m)(- name: PROBE_PORT\\n\\s+value: )\"\\d+\"", "$1\"0\""));
+        Path manifests = ROOT.resolve("manifests");
         Path runs = dir.resolve("runs");
         System.out.println("\n== Replay: a fresh local-mode run (--load 10s:6,60s:6,5s:0 --sync-period 5s --scale-down-window 30s) ==");
         Project.Result local = Project.exec(Project.jbangCommand("demo@.", "local", "--manifests", manifests.toString(), "--load", "10s:6,60s:6,5s:0",
