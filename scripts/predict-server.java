@@ -697,7 +697,8 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
         private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("inference-timer"));
         private final AtomicInteger open = new AtomicInteger();
         private final java.util.Set<CompletableFuture<double[]>> unanswered = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        private volatile long answerBy = Long.MAX_VALUE; // System.nanoTime() by which all work must be answered, once stopping
+        private volatile boolean stopping;
+        private volatile long answerBy; // once stopping: the System.nanoTime() by which all work must be answered
         private volatile double sink; // keeps the JIT from dropping the burn loop's results
 
         Inference(Settings settings, Model model, Metrics metrics) {
@@ -774,7 +775,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
 
             @Override public void run() {
                 if (result.isDone()) return; // refused while it waited
-                if (System.nanoTime() + costNanos > answerBy) { result.completeExceptionally(Problem.shuttingDown()); return; }
+                if (stopping && System.nanoTime() + costNanos - answerBy > 0) { result.completeExceptionally(Problem.shuttingDown()); return; }
                 try {
                     result.complete(burn(rows));
                 } catch (RuntimeException | Error e) {
@@ -790,11 +791,12 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
          */
         int finishBy(long deadline) {
             answerBy = deadline;
+            stopping = true;
             long ahead = 0; // nanoseconds of queued work ahead, per worker
             int refused = 0;
             for (Runnable queued : cpuPool.getQueue().toArray(new Runnable[0])) {
                 if (!(queued instanceof Work work)) continue;
-                if (System.nanoTime() + ahead + work.costNanos > deadline && cpuPool.getQueue().remove(work)) {
+                if (System.nanoTime() + ahead + work.costNanos - deadline > 0 && cpuPool.getQueue().remove(work)) {
                     work.result.completeExceptionally(Problem.shuttingDown());
                     refused++;
                 } else {
@@ -961,10 +963,10 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                         inference.open(), settings.shutdownBudgetSeconds(), refusedAtOnce == 0 ? "" : " (" + refusedAtOnce + " queued requests refused with 503: they could not finish in it)");
                 System.out.flush();
                 sleep(Duration.ofSeconds(drainSeconds));
-                while (inference.open() > 0 && System.nanoTime() < answerBy) sleep(Duration.ofMillis(20));
+                while (inference.open() > 0 && answerBy - System.nanoTime() > 0) sleep(Duration.ofMillis(20));
                 int refusedAtEnd = inference.refuseUnfinished();
                 long written = budgetEnd - TimeUnit.MILLISECONDS.toNanos(1000);
-                while (metrics.httpOpen() > 0 && System.nanoTime() < written) sleep(Duration.ofMillis(10));
+                while (metrics.httpOpen() > 0 && written - System.nanoTime() > 0) sleep(Duration.ofMillis(10));
                 app.stop();
                 if (probes != null) {
                     try { probes.stop(); } catch (Exception e) { /* exiting anyway */ }
@@ -1084,8 +1086,7 @@ class PredictServer implements java.util.concurrent.Callable<Integer> {
                     if (out.size() + n > limits.maxBodyBytes()) throw tooLarge();
                     out.write(buffer, 0, n);
                 }
-                if (late.get()) throw timedOut();
-                return out.toByteArray();
+                return out.toByteArray(); // whole: a body cut by the deadline ends in an early-EOF IOException instead
             } catch (IOException e) {
                 throw late.get() ? timedOut() : new Problem(400, "Malformed JSON", "the body could not be read (the connection failed or was cut before it ended)");
             } finally {
