@@ -441,7 +441,7 @@ final class LocalRun implements Callable<Integer> {
 
 /** What `kubectl get hpa -w` and `kubectl get pods -w` would show, as rows. */
 final class LocalTable {
-    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu% restarts)");
+    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu% restarts throttled)");
     private final PrintWriter out;
     private final LocalAutoscaler autoscaler;
     private String lastRow = "";
@@ -475,10 +475,11 @@ final class LocalTable {
         return String.format("%-9s  %-12s  %-9s  %-10s  %s", replicas, cpu, rps, p99, pods);
     }
 
-    /** The PODS column: "#0 ready 49%, #1 starting 2 restarts" (RESTARTS once a replica has any). */
+    /** The PODS column: "#0 ready 49% throttled 3%, #1 starting 2 restarts" (RESTARTS once a replica has any; the throttled share for Pods). */
     static String podsColumn(List<Timeline.Pod> pods) {
         return pods.stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%")
-                        + (p.restarts() == 0 ? "" : " " + KubeFacts.restartsText(p.restarts())))
+                        + (p.restarts() == 0 ? "" : " " + KubeFacts.restartsText(p.restarts()))
+                        + (p.throttledPercent() == null ? "" : " " + KubeFacts.throttledText(p.throttledPercent())))
                 .collect(Collectors.joining(", "));
     }
 
