@@ -47,6 +47,7 @@ import java.util.stream.Collectors;
         footer = {"", "Examples:",
                 "  ./jbang demo@. local --load                         the full arc 1 -> 5 -> 1 (about 7 minutes: hpa.yaml waits 300 s before scaling down)",
                 "  ./jbang demo@. local --load --scale-down-window 30s --sync-period 5s   a faster arc for a live demo",
+                "  ./jbang demo@. local --pods --cold-start --load      replicas as the Deployment's Pods (Linux, bubblewrap): limits, probes, the real start-up",
                 "  ./jbang demo@. local                                 replicas and the Service only; drive load yourself:",
                 "  ./jbang loadgen@. --rate 6 -d 2m",
                 "", Cli.EXIT_CODES, "Here: 1 the Service or the dashboard could not start, 2 a bad option or manifest,",
