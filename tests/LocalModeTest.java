@@ -116,7 +116,7 @@ class LocalModeTest {
     @Test
     void podsAreTheDeploymentsPodsWithTheirLimitsAndTheirScaleUpLag(@TempDir Path runs) throws Exception {
         String unavailable = PodRunner.unavailable().orElse(null);
-        org.junit.jupiter.api.Assumptions.assumeTrue(unavailable == null, () -> "pod runner unavailable: " + unavailable);
+        org.junit.jupiter.api.Assumptions.assumeTrue(unavailable == null, () -> unavailable);
         Project.Result r = Project.exec(localCommand(runs, "--pods", "--load", "1s:8,60s:8", "--sync-period", "3s",
                 "--max-duration", "50s", "--no-dashboard"), Map.of(), 150);
         String out = r.output();

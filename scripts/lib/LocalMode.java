@@ -133,7 +133,7 @@ class LocalCommand implements Callable<Integer> {
             if (KubeFacts.millicores(limit) < KubeFacts.millicores(request)) {
                 throw new Cli.ScriptError(Cli.USAGE, "local: --cpu-limit " + limit + " is below the CPU request " + request + "; Kubernetes rejects such a Pod (a limit must be at least the request)");
             }
-            PodRunner.unavailable().ifPresent(why -> { throw new Cli.ScriptError(Cli.FAILED, "local: --pods: pod runner unavailable: " + why); });
+            PodRunner.unavailable().ifPresent(why -> { throw new Cli.ScriptError(Cli.FAILED, "local: --pods: " + why); });
         }
         List<LoadSchedule.Stage> stages = null;
         if (load != null) {
