@@ -15,6 +15,8 @@
 //SOURCES lib/ProblemJson.java
 //SOURCES lib/Dashboard.java
 //SOURCES lib/LocalReplicas.java
+//SOURCES lib/PodRunner.java
+//SOURCES lib/LocalPods.java
 //SOURCES lib/LocalService.java
 //SOURCES lib/LocalAutoscaler.java
 //SOURCES lib/LocalMode.java

@@ -296,7 +296,10 @@ class DashboardTest {
             assertEquals(p.state().name(), browser.eval(item + ".dataset.state"));
             assertEquals(KubeFacts.restartsText(p.restarts()), browser.eval("(" + item + ".querySelector('.restarts') || {textContent: ''}).textContent"),
                     "RESTARTS in the local table's words");
+            assertEquals(KubeFacts.throttledText(p.throttledPercent()), browser.eval("(" + item + ".querySelector('.throttled') || {textContent: ''}).textContent"),
+                    "the throttled share in the local table's words");
         }
+        assertTrue(last.pods().stream().anyMatch(p -> p.throttledPercent() != null), "the script has a throttled Pod");
         assertEquals("5", browser.eval("[...document.querySelectorAll('#settings dt')].find(d => d.textContent === 'maxReplicas').nextElementSibling.textContent"));
 
         // the panel shows the engine's own explanation, with the decision in KEP-6107's words
@@ -552,7 +555,8 @@ class DashboardTest {
                     } else {
                         int cpu = (int) Math.round(rps * 25 / ready * (1 + 0.06 * ((n % 3) - 1)));
                         int restarts = n == 0 && step >= 10 ? 1 : 0; // the first replica was restarted once, as after a crash
-                        pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.ready, step == 0 ? null : cpu, restarts)); // no metrics yet at the start
+                        Integer throttled = step == 0 || n % 2 == 1 ? null : cpu / 3; // a Pod's throttled share (demo local --pods); unknown for some, as for a process
+                        pods.add(new Timeline.Pod("model-server-" + n, KubeFacts.PodState.ready, step == 0 ? null : cpu, restarts, throttled)); // no metrics yet at the start
                         sum += cpu;
                     }
                 }

@@ -108,6 +108,34 @@ class LocalModeTest {
     }
 
     /**
+     * `--pods`: the replicas are the Deployment's Pods through the Pod runner. A short arc (a cold first Pod, a warm
+     * second one): the CPU limit is applied as a cgroup quota (the Pods are throttled, which a process without a
+     * limit never is, and the CSV carries the share), the describe files show the limits, and the decision to
+     * Ready of each scale-up is printed. Skipped with the runner's one-line fix where bubblewrap is missing.
+     */
+    @Test
+    void podsAreTheDeploymentsPodsWithTheirLimitsAndTheirScaleUpLag(@TempDir Path runs) throws Exception {
+        String unavailable = PodRunner.unavailable().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(unavailable == null, () -> unavailable);
+        Project.Result r = Project.exec(localCommand(runs, "--pods", "--load", "1s:8,60s:8", "--sync-period", "3s",
+                "--max-duration", "50s", "--no-dashboard"), Map.of(), 150);
+        String out = r.output();
+        assertEquals(0, r.exitCode(), out);
+        assertTrue(out.contains("local: replicas are Pods (the Pod runner): CPU request 200m, limit 400m (the Deployment: 500m, 1)"), "the request and limit, at start:\n" + out);
+        assertTrue(out.matches("(?s).*model-server-0 Ready \\d+\\.\\d s after it was created \\(initial replica, empty caches\\).*"), out);
+        assertTrue(out.matches("(?s).*model-server-1 Ready \\d+\\.\\d s after the scale-up decision \\(new replica, warm caches\\).*"), "a scale-up's lag, as an event:\n" + out);
+        assertTrue(out.matches("(?s).*decision to Ready\\s+#1 \\d+\\.\\d s.*"), "and in the summary:\n" + out);
+        Matcher csv = Pattern.compile("timeline\\s+(\\S+timeline\\.csv)").matcher(out);
+        assertTrue(csv.find(), out);
+        List<Timeline.Pod> pods = Timeline.readCsv(Path.of(csv.group(1))).samples().stream().flatMap(s -> s.pods().stream()).toList();
+        assertTrue(pods.stream().anyMatch(p -> p.throttledPercent() != null && p.throttledPercent() > 0), "the CFS quota throttled a Pod, and the CSV says by how much");
+        assertTrue(Files.readString(Path.of(csv.group(1))).matches("(?s).*model-server-\\d=\\w+:\\d*:\\d+:\\d+.*"), "name=state:cpu:restarts:throttled");
+        String describe = Files.readString(Path.of(csv.group(1)).resolveSibling("model-server-0.describe.txt"));
+        assertTrue(describe.matches("(?s).*Limits:\\s+cpu:\\s+400m\\s+memory:\\s+512Mi.*"), describe);
+        assertTrue(describe.contains("Readiness:") && describe.contains("http-get http://:probes/readyz"), "the declared probes:\n" + describe);
+    }
+
+    /**
      * The recorded snapshots replay the run: the first is a controller that has never seen the HPA, and
      * each decision, computed again from its file, gives the next file's memory and replica count.
      */

@@ -84,4 +84,23 @@ class ViewConsistencyTest {
         assertEquals(fromLocal, Timeline.Pod.decode(fromLocal.encode()), "and the CSV keeps it: " + fromLocal.encode());
         assertEquals(new Timeline.Pod("model-server-0", KubeFacts.PodState.ready, 49), Timeline.Pod.decode("model-server-0=ready:49"), "a CSV written before restarts were kept");
     }
+
+    @Test
+    void throttledShareIsOneRuleInEveryView() {
+        // a Pod's cgroup over one window: 177 CFS periods, 101 of them throttled (PodRunner.CpuStats' figures), by KubeFacts' one rule
+        Integer share = KubeFacts.throttledPercent(177, 101);
+        assertEquals(57, share, "101 of 177 periods, rounded to the nearest percent");
+        assertNull(KubeFacts.throttledPercent(0, 0), "no periods in the window (idle, or no CPU limit): unknown, not 0");
+        Timeline.Pod pod = new Timeline.Pod("model-server-0", KubeFacts.PodState.ready, PERCENT, 0, share);
+        assertEquals("#0 ready " + PERCENT + "% throttled 57%", LocalTable.podsColumn(List.of(pod)));
+        String json = Dashboard.toJson(1, new Timeline.Sample(SnapshotFixture.NOW, 1, 1, 1, 5, PERCENT, 50, List.of(pod), null, null, null, List.of(), null));
+        assertTrue(json.contains("\"throttledPercent\":57,\"throttledText\":\"throttled 57%\""), json);
+        assertEquals("model-server-0=ready:" + PERCENT + ":0:57", pod.encode(), "the CSV gains the field only when it is known");
+        assertEquals(pod, Timeline.Pod.decode(pod.encode()));
+        Timeline.Pod process = new Timeline.Pod("model-server-0", KubeFacts.PodState.ready, PERCENT, 2);
+        assertEquals("model-server-0=ready:" + PERCENT + ":2", process.encode(), "a process replica (no limit) writes what it wrote before");
+        assertNull(Timeline.Pod.decode("model-server-0=ready:49:2").throttledPercent());
+        assertTrue(Dashboard.toJson(1, new Timeline.Sample(SnapshotFixture.NOW, 1, 1, 1, 5, PERCENT, 50, List.of(process), null, null, null, List.of(), null))
+                .contains("\"throttledPercent\":null,\"throttledText\":\"\""));
+    }
 }

@@ -274,6 +274,8 @@ final class Dashboard implements AutoCloseable {
             ObjectNode pod = pods.addObject().put("name", p.name()).put("state", p.state().name());
             if (p.cpuPercent() == null) pod.putNull("cpuPercent"); else pod.put("cpuPercent", p.cpuPercent());
             pod.put("restarts", p.restarts()).put("restartsText", KubeFacts.restartsText(p.restarts()));
+            if (p.throttledPercent() == null) pod.putNull("throttledPercent"); else pod.put("throttledPercent", p.throttledPercent());
+            pod.put("throttledText", KubeFacts.throttledText(p.throttledPercent()));
         }
         if (s.loadRps() == null) o.putNull("loadRps"); else o.put("loadRps", s.loadRps());
         if (s.p50Ms() == null) o.putNull("p50Ms"); else o.put("p50Ms", s.p50Ms());

@@ -178,6 +178,22 @@ final class KubeFacts {
         return used == null ? null : percentOfRequest(used, cpuRequestMillicores(pod));
     }
 
+    /**
+     * The throttled share of a window: the percent of its CFS periods (100 ms each by default) in which the
+     * container's cgroup used up its CPU limit's quota and had to wait, rounded to the nearest percent. It is
+     * container_cpu_cfs_throttled_periods_total over container_cpu_cfs_periods_total, the ratio the usual
+     * CPUThrottlingHigh alert computes; null when the window had no periods (an idle container, or no limit).
+     */
+    static Integer throttledPercent(long periods, long throttledPeriods) {
+        if (periods <= 0) return null;
+        return (int) Math.round(100.0 * Math.max(0, Math.min(throttledPeriods, periods)) / periods);
+    }
+
+    /** "throttled 12%": how the local table and the dashboard write it; "" when unknown. */
+    static String throttledText(Integer percent) {
+        return percent == null ? "" : "throttled " + percent + "%";
+    }
+
     // ---------------------------------------------------------------------------------------- containers (the kubelet's rules)
 
     /** spec.terminationGracePeriodSeconds when unset (the API server's default). */

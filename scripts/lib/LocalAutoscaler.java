@@ -57,7 +57,9 @@ final class LocalAutoscaler {
     private volatile String lastExplain;
     private volatile Map<String, Integer> lastCpuPercent = Map.of();
 
-    private record CpuMark(long pid, Duration cpu, Instant at) {}
+    /** Where a replica's last window ended: which run of its container, its CPU time and throttling figures then. */
+    private record CpuMark(long run, Duration cpu, Instant at, LocalReplicas.Throttling throttling) {}
+    private final Map<String, Integer> lastThrottled = new java.util.concurrent.ConcurrentHashMap<>(); // each Pod's throttled share in its last window
 
     LocalAutoscaler(LocalReplicas replicas, HorizontalPodAutoscaler hpa, Quantity cpuRequest, HpaEngine.Flags flags, Clock clock,
                     Timeline timeline, Supplier<Load> load, Consumer<String> events) {
@@ -97,6 +99,7 @@ final class LocalAutoscaler {
         List<PodView> views = new ArrayList<>();
         for (LocalReplicas.Replica r : live) views.add(measure(r, now));
         marks.keySet().retainAll(live.stream().map(r -> r.name).toList());
+        lastThrottled.keySet().retainAll(live.stream().map(r -> r.name).toList());
 
         Snapshot snapshot = snapshot(now, hpa, desired, cpuRequest, views, history);
         lastCpuPercent = cpuPercents(snapshot);
@@ -199,7 +202,7 @@ final class LocalAutoscaler {
         for (String e; (e = replicaEvents.poll()) != null; ) happened.add(e);
         happened.addAll(decisionEvents);
         List<Timeline.Pod> pods = replicas.list().stream()
-                .map(r -> new Timeline.Pod(r.name, r.state, lastCpuPercent.get(r.name), r.restarts)).toList();
+                .map(r -> new Timeline.Pod(r.name, r.state, lastCpuPercent.get(r.name), r.restarts, lastThrottled.get(r.name))).toList();
         Load l = load.get();
         long current = replicas.list().stream().filter(r -> r.state != KubeFacts.PodState.draining).count();
         timeline.add(new Timeline.Sample(now, (int) current, desired, minReplicas, maxReplicas,
@@ -245,24 +248,29 @@ final class LocalAutoscaler {
      * new window, as a new container does.
      */
     private PodView measure(LocalReplicas.Replica r, Instant now) {
-        Process process = r.process;
         Instant readinessChanged = r.readinessChanged;
-        if (!process.isAlive()) {
+        if (!r.alive()) {
             marks.remove(r.name);
+            lastThrottled.remove(r.name);
             return new PodView(r.name, r.state, r.started, r.readySince, null, null, readinessChanged, r.restarts);
         }
+        long run = r.runId();
         Duration cpu = r.cpuTime();
+        LocalReplicas.Throttling throttling = r.throttling();
         CpuMark mark = marks.get(r.name);
-        if (mark != null && mark.pid() != process.pid()) mark = null;
+        if (mark != null && mark.run() != run) mark = null;
         if (r.readySince != null && r.cpuAtReady != null && (mark == null || mark.at().isBefore(r.readySince))) {
-            mark = new CpuMark(process.pid(), r.cpuAtReady, r.readySince);
+            mark = new CpuMark(run, r.cpuAtReady, r.readySince, null); // no throttling figures at that moment: the first window has none
         }
-        marks.put(r.name, new CpuMark(process.pid(), cpu, now));
+        marks.put(r.name, new CpuMark(run, cpu, now, throttling));
         if (mark == null || !now.isAfter(mark.at())) { // a first sight: no window yet, as metrics-server needs two scrapes
             return new PodView(r.name, r.state, r.started, r.readySince, null, null, readinessChanged, r.restarts);
         }
         Duration window = Duration.between(mark.at(), now);
         long milli = Math.max(0, (cpu.toNanos() - mark.cpu().toNanos()) * 1000 / Math.max(1, window.toNanos()));
+        Integer throttled = throttling == null || mark.throttling() == null ? null
+                : KubeFacts.throttledPercent(throttling.periods() - mark.throttling().periods(), throttling.throttledPeriods() - mark.throttling().throttledPeriods());
+        if (throttled == null) lastThrottled.remove(r.name); else lastThrottled.put(r.name, throttled);
         return new PodView(r.name, r.state, r.started, r.readySince, milli, window, readinessChanged, r.restarts);
     }
 

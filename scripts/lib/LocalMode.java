@@ -47,6 +47,7 @@ import java.util.stream.Collectors;
         footer = {"", "Examples:",
                 "  ./jbang demo@. local --load                         the full arc 1 -> 5 -> 1 (about 7 minutes: hpa.yaml waits 300 s before scaling down)",
                 "  ./jbang demo@. local --load --scale-down-window 30s --sync-period 5s   a faster arc for a live demo",
+                "  ./jbang demo@. local --pods --cold-start --load      replicas as the Deployment's Pods (Linux, bubblewrap): limits, probes, the real start-up",
                 "  ./jbang demo@. local                                 replicas and the Service only; drive load yourself:",
                 "  ./jbang loadgen@. --rate 6 -d 2m",
                 "", Cli.EXIT_CODES, "Here: 1 the Service or the dashboard could not start, 2 a bad option or manifest,",
@@ -67,6 +68,12 @@ class LocalCommand implements Callable<Integer> {
     Duration scaleDownWindow;
     @Option(names = "--cpu-request", description = "override the container's CPU request (default: 200m, so that 5 replicas fit the CPUs of a laptop; the Deployment's own request is shown at start)")
     String cpuRequest;
+    @Option(names = "--pods", description = "run each replica as the Deployment's Pod (bubblewrap, cgroup limits, the declared probes; docs/local-mode.md)")
+    boolean pods;
+    @Option(names = "--cpu-limit", description = "with --pods: override the container's CPU limit (default: 2x the CPU request, so that 5 replicas fit 2 cores; the Deployment's own limit is shown at start)")
+    String cpuLimit;
+    @Option(names = "--cold-start", description = "with --pods: every new Pod starts with empty JBang and Maven caches, as a new Pod in a cluster does (default: the first Pod's caches are copied into the next)")
+    boolean coldStart;
     @Option(names = "--target", description = "override the CPU target of hpa.yaml, in percent of the request")
     Integer target;
     @Option(names = "--max-duration", defaultValue = "20m", converter = GoDuration.Positive.class, description = "stop after this long in any case (default ${DEFAULT-VALUE})")
@@ -113,6 +120,21 @@ class LocalCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new Cli.ScriptError(Cli.USAGE, "local: --cpu-request must be a positive CPU quantity such as 200m or 0.5, not '" + cpuRequest + "'");
         }
+        Quantity limit = null;
+        if (cpuLimit != null && !pods) throw new Cli.ScriptError(Cli.USAGE, "local: --cpu-limit needs --pods (process replicas have no CPU limit)");
+        if (coldStart && !pods) throw new Cli.ScriptError(Cli.USAGE, "local: --cold-start needs --pods (process replicas share this machine's caches)");
+        if (pods) {
+            try {
+                limit = cpuLimit != null ? new Quantity(cpuLimit) : new Quantity((KubeFacts.millicores(request) * 2) + "m");
+                if (KubeFacts.millicores(limit) <= 0) throw new IllegalArgumentException("not positive");
+            } catch (RuntimeException e) {
+                throw new Cli.ScriptError(Cli.USAGE, "local: --cpu-limit must be a positive CPU quantity such as 400m or 1, not '" + cpuLimit + "'");
+            }
+            if (KubeFacts.millicores(limit) < KubeFacts.millicores(request)) {
+                throw new Cli.ScriptError(Cli.USAGE, "local: --cpu-limit " + limit + " is below the CPU request " + request + "; Kubernetes rejects such a Pod (a limit must be at least the request)");
+            }
+            PodRunner.unavailable().ifPresent(why -> { throw new Cli.ScriptError(Cli.FAILED, "local: --pods: " + why); });
+        }
         List<LoadSchedule.Stage> stages = null;
         if (load != null) {
             try {
@@ -121,7 +143,7 @@ class LocalCommand implements Callable<Integer> {
                 throw new Cli.ScriptError(Cli.USAGE, "local: --load: " + e.getMessage());
             }
         }
-        LocalRun run = new LocalRun(this, workload, hpa, request, stages, out);
+        LocalRun run = new LocalRun(this, workload, hpa, request, limit, stages, out);
         return run.call();
     }
 
@@ -158,7 +180,8 @@ class LocalCommand implements Callable<Integer> {
      * and the files of the ConfigMaps mounted into it (model.json), so an env value that points into a
      * mounted ConfigMap (MODEL_PATH=/app/model.json) can point at the same content on this machine.
      */
-    record Workload(HorizontalPodAutoscaler hpa, Map<String, String> env, Quantity deploymentCpuRequest, Map<String, String> mountedFiles) {
+    record Workload(HorizontalPodAutoscaler hpa, Map<String, String> env, Quantity deploymentCpuRequest, Map<String, String> mountedFiles,
+                    Deployment deployment, List<ConfigMap> configMaps, PodRunner.Origin origin) {
         static Workload read(Path dir) {
             HorizontalPodAutoscaler hpa = only(dir.resolve("hpa.yaml"), HorizontalPodAutoscaler.class);
             Path serverFile = dir.resolve("model-server.yaml");
@@ -175,7 +198,9 @@ class LocalCommand implements Callable<Integer> {
             }
             Quantity request = container.getResources() == null || container.getResources().getRequests() == null ? null : container.getResources().getRequests().get("cpu");
             Map<String, String> files = new LinkedHashMap<>();
+            List<ConfigMap> configMaps = new ArrayList<>();
             for (HasMetadata object : objects(serverFile)) {
+                if (object instanceof ConfigMap configMap) configMaps.add(configMap);
                 if (!(object instanceof ConfigMap configMap) || configMap.getData() == null) continue;
                 for (var volume : pod.getVolumes() == null ? List.<io.fabric8.kubernetes.api.model.Volume>of() : pod.getVolumes()) {
                     if (volume.getConfigMap() == null || !configMap.getMetadata().getName().equals(volume.getConfigMap().getName())) continue;
@@ -184,7 +209,15 @@ class LocalCommand implements Callable<Integer> {
                     }
                 }
             }
-            return new Workload(hpa, env, request, files);
+            String text;
+            try { text = Files.readString(serverFile); } catch (IOException e) { throw new IllegalArgumentException("cannot read " + serverFile + ": " + e.getMessage()); }
+            return new Workload(hpa, env, request, files, deployment, configMaps, new PodRunner.Origin(serverFile.toString(), text, "spec.template.spec"));
+        }
+
+        /** The Deployment container's CPU limit (null: none). */
+        Quantity deploymentCpuLimit() {
+            var r = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getResources();
+            return r == null || r.getLimits() == null ? null : r.getLimits().get("cpu");
         }
 
         /** The env for a local replica: values that name a mounted ConfigMap file point at a copy in RUN_DIR. */
@@ -222,7 +255,8 @@ class LocalCommand implements Callable<Integer> {
 final class LocalRun implements Callable<Integer> {
     private final LocalCommand.Workload workload;
     private final HorizontalPodAutoscaler hpa;
-    private final Quantity request;
+    private final Quantity request, limit; // limit: the Pods' CPU limit with --pods, else null (process replicas)
+    private final boolean coldStart;
     private final List<LoadSchedule.Stage> stages;
     private final Duration syncPeriod, maxDuration; // from the command's options, as the others below
     private final String loadSpec;
@@ -236,8 +270,9 @@ final class LocalRun implements Callable<Integer> {
     private volatile LocalAutoscaler autoscaler; // for the replicas' events, once it exists (it starts the replicas)
 
     /** A run of OPTIONS (the parsed command line) over WORKLOAD, with the HPA, request and load stages they resolve to. */
-    LocalRun(LocalCommand options, LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, List<LoadSchedule.Stage> stages, PrintWriter out) {
-        this.workload = workload; this.hpa = hpa; this.request = request; this.stages = stages; this.out = out;
+    LocalRun(LocalCommand options, LocalCommand.Workload workload, HorizontalPodAutoscaler hpa, Quantity request, Quantity limit, List<LoadSchedule.Stage> stages, PrintWriter out) {
+        this.workload = workload; this.hpa = hpa; this.request = request; this.limit = limit; this.stages = stages; this.out = out;
+        this.coldStart = options.coldStart;
         this.syncPeriod = options.syncPeriod; this.maxDuration = options.maxDuration; this.loadSpec = options.load; this.runs = options.runs;
         this.port = options.port; this.dashboardPort = options.noDashboard ? -1 : options.dashboardPort;
     }
@@ -249,16 +284,14 @@ final class LocalRun implements Callable<Integer> {
         Instant start, loadStart, loadEnd, firstScaleUp, backAtMin;
         boolean waitingForReady = true;
         int maxSeen;
+        final List<String> initialReplicas = new ArrayList<>();
+        final Map<String, Duration> readyAfter = new LinkedHashMap<>(); // each replica's creation (the decision) to its first Ready
     }
 
     @Override
     public Integer call() throws Exception {
         Path runDir = LocalReplicas.newRunDir(runs);
-        Map<String, String> env = workload.localEnv(runDir);
-        env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
-        out.println("local: building scripts/predict-server.java once with JBang ...");
-        List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
-        try (LocalReplicas replicas = new LocalReplicas(command, env, runDir, clock, this::replicaEvent);
+        try (LocalReplicas replicas = replicas(runDir);
              LocalService service = new LocalService(replicas)) {
             startService(service);
             LocalAutoscaler autoscaler = new LocalAutoscaler(replicas, hpa, request, HpaEngine.Flags.DEFAULTS, clock, timeline, this::load, this::event);
@@ -275,6 +308,18 @@ final class LocalRun implements Callable<Integer> {
             finished.countDown();
         }
         return 0;
+    }
+
+    /** The Deployment's replicas: Pods through the Pod runner with --pods, else processes of the server built once with JBang. */
+    private LocalReplicas replicas(Path runDir) throws IOException, InterruptedException {
+        if (limit != null) {
+            return new LocalPods(findRoot(), workload.deployment(), workload.configMaps(), workload.origin(), request, limit, coldStart, runDir, clock, this::replicaEvent);
+        }
+        Map<String, String> env = workload.localEnv(runDir);
+        env.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1"); // small replicas: C1 only, less JIT CPU charged to the first syncs
+        out.println("local: building scripts/predict-server.java once with JBang ...");
+        List<String> command = LocalReplicas.serverCommand(findRoot(), "scripts/predict-server.java");
+        return new LocalReplicas(command, env, runDir, clock, this::replicaEvent);
     }
 
     private void startService(LocalService service) {
@@ -311,6 +356,7 @@ final class LocalRun implements Callable<Integer> {
      */
     private void syncUntilDone(LocalReplicas replicas, LocalService service, LocalAutoscaler autoscaler, Arc arc) throws Exception {
         autoscaler.start();
+        replicas.list().forEach(r -> arc.initialReplicas.add(r.name));
         arc.start = clock.instant();
         arc.maxSeen = autoscaler.desired();
         LocalTable table = new LocalTable(out, autoscaler);
@@ -318,6 +364,7 @@ final class LocalRun implements Callable<Integer> {
         while (stopped.getCount() > 0) {
             Instant now = clock.instant();
             if (now.isAfter(arc.start.plus(maxDuration))) { out.println("local: --max-duration " + GoDuration.format(maxDuration) + " reached"); return; }
+            reportReady(replicas, arc);
             if (arc.waitingForReady && replicas.list().stream().anyMatch(LocalReplicas.Replica::routable)) startLoad(service, arc, now);
             if (arc.loadDone != null && arc.loadEnd == null && arc.loadDone.isDone()) {
                 arc.loadEnd = now;
@@ -339,6 +386,18 @@ final class LocalRun implements Callable<Integer> {
                 return;
             }
             stopped.await(Math.min(1000, Math.max(50, Duration.between(clock.instant(), nextSync).toMillis())), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A replica Ready for the first time: the scale-up lag (decision to Ready) as an event, for the table, the dashboard and the summary. */
+    private void reportReady(LocalReplicas replicas, Arc arc) {
+        for (LocalReplicas.Replica r : replicas.list()) {
+            Duration d = r.decisionToReady;
+            if (d == null || arc.readyAfter.containsKey(r.name)) continue;
+            arc.readyAfter.put(r.name, d);
+            String start = replicas instanceof LocalPods pods ? (pods.startedWarm(r.name) ? ", warm caches" : ", empty caches") : "";
+            replicaEvent(r.name + " Ready " + seconds1(d) + " after " + (arc.initialReplicas.contains(r.name) ? "it was created (initial replica" : "the scale-up decision (" + "new replica")
+                    + start + ")");
         }
     }
 
@@ -374,7 +433,7 @@ final class LocalRun implements Callable<Integer> {
         timeline.writeCsv(csv);
         timeline.writeChart(chart, "model-server-hpa (local mode)");
         LoadSummary summary = arc.loadDone == null ? null : arc.loadDone.join();
-        printSummary(summary, service, arc.maxSeen, arc.start, arc.loadStart, arc.firstScaleUp, arc.loadEnd, arc.backAtMin, csv, chart);
+        printSummary(summary, service, arc, csv, chart);
     }
 
     private LocalAutoscaler.Load load() {
@@ -399,6 +458,15 @@ final class LocalRun implements Callable<Integer> {
         Integer downWindow = behavior == null || behavior.getScaleDown() == null ? null : behavior.getScaleDown().getStabilizationWindowSeconds();
         out.printf("local: Service on %s -> replicas of scripts/predict-server.java (INFERENCE_MODE=%s, INFERENCE_MS=%s)%n", service.uri("/predict"),
                 workload.env().getOrDefault("INFERENCE_MODE", "cpu"), workload.env().getOrDefault("INFERENCE_MS", "100"));
+        if (limit != null) {
+            Quantity deploymentLimit = workload.deploymentCpuLimit();
+            out.printf("local: replicas are Pods (the Pod runner): CPU request %s, limit %s (the Deployment: %s, %s), memory limit as the Deployment's; %s%n", request, limit,
+                    workload.deploymentCpuRequest(), deploymentLimit == null ? "no limit" : deploymentLimit,
+                    coldStart ? "--cold-start: every new Pod with empty JBang and Maven caches" : "the first Pod's JBang and Maven caches are copied into the next (--cold-start: empty)");
+            out.println("local: CPU for the HPA from each Pod's cgroup, over the window between two syncs (metrics-server: one scrape every 15 s); PORT and PROBE_PORT 0, probes at the reported ports");
+        } else {
+            out.println("local: replicas are processes (--pods: the Deployment's Pods, with its limits and probes)");
+        }
         out.printf("local: HPA min %d, max %d, target %d%% of a %s CPU request%s; sync every %s; scale-down window %s%n", a.minReplicas(), a.maxReplicas(),
                 a.targetUtilization(), request, workload.deploymentCpuRequest() == null || workload.deploymentCpuRequest().equals(request) ? ""
                         : " (the Deployment requests " + workload.deploymentCpuRequest() + "; here " + request + ", so 5 replicas fit this machine)",
@@ -411,18 +479,24 @@ final class LocalRun implements Callable<Integer> {
         out.println(LocalTable.HEADER);
     }
 
-    private void printSummary(LoadSummary load, LocalService service, int maxSeen, Instant start, Instant loadStart, Instant firstScaleUp,
-                              Instant loadEnd, Instant backAtMin, Path csv, Path chart) {
+    private void printSummary(LoadSummary load, LocalService service, Arc arc, Path csv, Path chart) {
+        int maxSeen = arc.maxSeen;
+        Instant start = arc.start, loadStart = arc.loadStart, firstScaleUp = arc.firstScaleUp, loadEnd = arc.loadEnd, backAtMin = arc.backAtMin;
         out.println();
         out.println("== Summary ==");
         out.printf("max replicas reached     %d (of max %d)%n", maxSeen, hpa.getSpec().getMaxReplicas());
         out.printf("first scale-up           %s%n", firstScaleUp == null || loadStart == null ? "none" : seconds(Duration.between(loadStart, firstScaleUp)) + " after the load started");
         out.printf("back to min              %s%n", backAtMin == null || loadEnd == null ? "not reached" : seconds(Duration.between(loadEnd, backAtMin)) + " after the load stopped");
         out.printf("through the Service      %d requests, %d failed, %d retried on another replica%n", service.accepted.get(), service.failed.get(), service.retried.get());
+        List<String> scaleUps = arc.readyAfter.entrySet().stream().filter(e -> !arc.initialReplicas.contains(e.getKey()))
+                .map(e -> e.getKey().replace("model-server-", "#") + " " + seconds1(e.getValue())).toList();
+        out.printf("decision to Ready        %s%n", scaleUps.isEmpty() ? "no scale-up replica became Ready" : String.join(", ", scaleUps) + " (per scale-up replica)");
         if (load != null) out.printf("load generator           %d sent, %d answered, %d errors, p99 %.0f ms%n", load.sent(), load.responses(), load.errors(), load.percentileMillis(99));
         out.printf("timeline                 %s%nchart                    %s%n", csv.toAbsolutePath(), chart.toAbsolutePath());
         out.printf("total                    %s%n", seconds(Duration.between(start, clock.instant())));
     }
+
+    private static String seconds1(Duration d) { return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0); }
 
     private static String seconds(Duration d) { return String.format(Locale.ROOT, "%.0f s", d.toMillis() / 1000.0); }
 
@@ -441,7 +515,7 @@ final class LocalRun implements Callable<Integer> {
 
 /** What `kubectl get hpa -w` and `kubectl get pods -w` would show, as rows. */
 final class LocalTable {
-    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu% restarts)");
+    static final String HEADER = String.format("%-8s  %-9s  %-12s  %-9s  %-10s  %s", "UTC", "REPLICAS", "CPU/TARGET", "LOAD rps", "p50/p99", "PODS (state cpu% restarts throttled)");
     private final PrintWriter out;
     private final LocalAutoscaler autoscaler;
     private String lastRow = "";
@@ -475,10 +549,11 @@ final class LocalTable {
         return String.format("%-9s  %-12s  %-9s  %-10s  %s", replicas, cpu, rps, p99, pods);
     }
 
-    /** The PODS column: "#0 ready 49%, #1 starting 2 restarts" (RESTARTS once a replica has any). */
+    /** The PODS column: "#0 ready 49% throttled 3%, #1 starting 2 restarts" (RESTARTS once a replica has any; the throttled share for Pods). */
     static String podsColumn(List<Timeline.Pod> pods) {
         return pods.stream().map(p -> p.name().replace("model-server-", "#") + " " + p.state() + (p.cpuPercent() == null ? "" : " " + p.cpuPercent() + "%")
-                        + (p.restarts() == 0 ? "" : " " + KubeFacts.restartsText(p.restarts())))
+                        + (p.restarts() == 0 ? "" : " " + KubeFacts.restartsText(p.restarts()))
+                        + (p.throttledPercent() == null ? "" : " " + KubeFacts.throttledText(p.throttledPercent())))
                 .collect(Collectors.joining(", "));
     }
 

@@ -43,15 +43,33 @@ import java.util.regex.Pattern;
  * own "ready on" line, so the port is held by that process for its whole life and no other run, or
  * process, can be answering there while it is alive.
  */
-final class LocalReplicas implements AutoCloseable {
-    /** One replica: the local mode's pod. Its process is the pod's container, restarted in place when it exits. */
+class LocalReplicas implements AutoCloseable {
+    /**
+     * A replica's container when it runs as a Pod (`demo local --pods`, LocalPods.java): whether it runs, its
+     * cgroup's CPU time and throttling, and which run of the container it is (a restart is a new run).
+     */
+    interface PodContainer {
+        boolean running();
+        Duration cpuTime();
+        /** Counts the container's runs: a new number after each restart, as a process id is new. */
+        long run();
+        /** The cgroup's CFS periods and throttled periods since the run started (null without cgroups). */
+        Throttling throttling();
+    }
+
+    /** cpu.stat's nr_periods and nr_throttled, as the kubelet's cAdvisor stats carry them. */
+    record Throttling(long periods, long throttledPeriods) {}
+
+    /** One replica: the local mode's pod. Its process (or its Pod's container) is restarted in place when it exits. */
     static final class Replica {
         final String name;
         final Path log; // the processes' stdout and stderr, one after another, as `kubectl logs` and `--previous` together
         final Instant started; // the pod's start (status.startTime): kept over restarts
         final AtomicInteger outstanding = new AtomicInteger(); // requests the Service has sent and not yet seen answered
         final AtomicLong sent = new AtomicLong(); // requests the Service has sent to it, over all its processes
-        volatile Process process;
+        volatile Process process;     // the replica as a plain process; null when it runs as a Pod
+        volatile PodContainer pod;    // the replica as a Pod (LocalPods); null for a plain process
+        volatile Duration decisionToReady; // from its creation (the scale decision) to its first Ready
         volatile Instant processStarted;
         volatile int port; // 0 until the process has reported the port it bound
         volatile int restarts;
@@ -66,17 +84,44 @@ final class LocalReplicas implements AutoCloseable {
 
         /** Total CPU time (user + system) the operating system has charged to this replica's current process. */
         Duration cpuTime() {
+            PodContainer p = pod;
+            if (p != null) return p.cpuTime();
             return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
+        }
+
+        /** Whether its container runs now (a process alive, or the Pod's PID 1). */
+        boolean alive() {
+            PodContainer p = pod;
+            if (p != null) return p.running();
+            Process current = process;
+            return current != null && current.isAlive();
+        }
+
+        /** Which run of its container this is: the process id, or the Pod's run count. */
+        long runId() {
+            PodContainer p = pod;
+            return p != null ? p.run() : process.pid();
+        }
+
+        /** The cgroup's throttling figures (Pods only; null for a plain process, which has no CPU limit). */
+        Throttling throttling() {
+            PodContainer p = pod;
+            return p == null ? null : p.throttling();
+        }
+
+        /** Called once it is Ready: the first time, the scale-up lag (creation to Ready) is kept. */
+        void becameReady(Instant at) {
+            if (decisionToReady == null) decisionToReady = Duration.between(started, at);
         }
 
         URI uri(String path) { return URI.create("http://127.0.0.1:" + port + path); }
 
-        boolean routable() { return state == KubeFacts.PodState.ready && process.isAlive(); }
+        boolean routable() { return state == KubeFacts.PodState.ready && alive(); }
 
         /** Out of the Service now, and never started again (a scale-down or the end of the run). */
         synchronized void markDraining() { state = KubeFacts.PodState.draining; }
 
-        private boolean removed() { return state == KubeFacts.PodState.draining || state == KubeFacts.PodState.terminated; }
+        boolean removed() { return state == KubeFacts.PodState.draining || state == KubeFacts.PodState.terminated; }
 
         @Override public String toString() { return name + "(" + state + ", :" + port + ", " + restarts + " restarts)"; }
     }
@@ -108,12 +153,12 @@ final class LocalReplicas implements AutoCloseable {
 
     private final List<String> serverCommand;
     private final Map<String, String> env;
-    private final Path runDir;
-    private final Clock clock;
-    private final Consumer<String> events;
-    private final List<Replica> replicas = new CopyOnWriteArrayList<>();
-    private final AtomicInteger nextId = new AtomicInteger();
-    private final AtomicLong bodyLimit = new AtomicLong(); // the largest body a replica said it accepts; 0 until one has
+    protected final Path runDir;
+    protected final Clock clock;
+    protected final Consumer<String> events;
+    protected final List<Replica> replicas = new CopyOnWriteArrayList<>();
+    protected final AtomicInteger nextId = new AtomicInteger();
+    protected final AtomicLong bodyLimit = new AtomicLong(); // the largest body a replica said it accepts; 0 until one has
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
     LocalReplicas(List<String> serverCommand, Map<String, String> env, Path runDir, Clock clock) {
@@ -259,6 +304,7 @@ final class LocalReplicas implements AutoCloseable {
                         if (replica.state != KubeFacts.PodState.starting) return;
                         replica.cpuAtReady = replica.cpuTime();
                         replica.readySince = clock.instant();
+                        replica.becameReady(replica.readySince);
                         replica.readinessChanged = replica.readySince;
                         replica.state = KubeFacts.PodState.ready;
                     }

@@ -187,12 +187,24 @@ final class PodRunner {
      * (deleted with the Pod), HOSTS are the /etc/hosts entries every Pod gets (name -> address: the Services'
      * stand-in), NOTES receives the runner's one-line remarks (a limit not applied, a stand-in).
      */
-    record Options(Path root, Path workDir, Map<String, String> hosts, Consumer<String> notes) {
+    record Options(Path root, Path workDir, Map<String, String> hosts, Consumer<String> notes, boolean portsReported, Map<String, Path> volumeSeeds) {
+        Options(Path root, Path workDir, Map<String, String> hosts, Consumer<String> notes) { this(root, workDir, hosts, notes, false, Map.of()); }
+
         Options withHosts(Map<String, String> more) {
             Map<String, String> all = new LinkedHashMap<>(hosts);
             all.putAll(more);
-            return new Options(root, workDir, all, notes);
+            return new Options(root, workDir, all, notes, portsReported, volumeSeeds);
         }
+
+        /**
+         * The local mode's stand-in for Pod IPs: many Pods share this host's network, so their containers bind ports
+         * of their own choosing (the caller sets PORT=0 and the like in the Pod's env) and the caller tells each run's
+         * ports with {@link RunningPod#reportPorts}. Probes go to the reported ports; the free-port check is skipped.
+         */
+        Options withReportedPorts() { return new Options(root, workDir, hosts, notes, true, volumeSeeds); }
+
+        /** emptyDir volumes (by name) that start as a copy of a host folder instead of empty: a warm cache, as a node's image layers are. */
+        Options withVolumeSeeds(Map<String, Path> seeds) { return new Options(root, workDir, hosts, notes, portsReported, Map.copyOf(seeds)); }
     }
 
     /** The Service stand-in: NAME in NAMESPACE, under the names a Pod's resolver tries, at ADDRESS. */
@@ -612,6 +624,7 @@ final class PodRunner {
         private Map<String, String> env;   // resolved, for exec
         private List<String> command;      // resolved
         private Integer exitCode;
+        private Map<String, Integer> reportedPorts = Map.of(); // Options.withReportedPorts: this run's ports by name
         private String killReason;         // why the runner is stopping the container (Killing's message)
         private final Object stopLock = new Object();
         private String finalLogs = "";
@@ -739,6 +752,7 @@ final class PodRunner {
 
         /** Pods here share the host's network: a containerPort in use is the scheduler's "didn't have free ports". */
         private void checkPorts() throws StartFailure {
+            if (options.portsReported()) return; // each run binds ports of its own (Options.withReportedPorts)
             for (ContainerPort p : ports()) {
                 try (ServerSocket s = new ServerSocket()) {
                     s.setReuseAddress(true);
@@ -762,7 +776,11 @@ final class PodRunner {
         private void prepareVolumes() throws IOException, StartFailure {
             for (Volume v : spec.getSpec().getVolumes() == null ? List.<Volume>of() : spec.getSpec().getVolumes()) {
                 Path target = Files.createDirectories(volumeDir(v.getName()));
-                if (v.getEmptyDir() != null) continue;
+                if (v.getEmptyDir() != null) {
+                    Path seed = options.volumeSeeds().get(v.getName());
+                    if (seed != null && Files.isDirectory(seed)) copyFolder(seed, target);
+                    continue;
+                }
                 ConfigMapVolumeSource source = v.getConfigMap();
                 ConfigMap map = configMaps.get(source.getName());
                 boolean optional = Boolean.TRUE.equals(source.getOptional());
@@ -789,6 +807,18 @@ final class PodRunner {
                     Files.writeString(file, value);
                     Files.setPosixFilePermissions(file, permissions(item.getMode() != null ? item.getMode() : defaultMode));
                 }
+            }
+        }
+
+        /** A copy of SEED's contents into TARGET (cp -a: modes and times kept, symbolic links as links). */
+        private static void copyFolder(Path seed, Path target) throws IOException, StartFailure {
+            Process cp = new ProcessBuilder("cp", "-a", seed + "/.", target.toString()).redirectErrorStream(true).start();
+            String output = new String(cp.getInputStream().readAllBytes());
+            try {
+                if (cp.waitFor() != 0) throw new StartFailure("FailedMount", "cannot seed the emptyDir from " + seed + ": " + output.strip());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StartFailure("FailedMount", "interrupted while seeding the emptyDir from " + seed);
             }
         }
 
@@ -959,6 +989,7 @@ final class PodRunner {
                 log = logFile;
                 exitCode = null;
                 killReason = null;
+                reportedPorts = Map.of(); // a new run binds new ports
                 lastRunStart = Instant.now();
                 startTimes.add(lastRunStart);
                 state = new ContainerStateBuilder().withNewRunning().withStartedAt(time(lastRunStart)).endRunning().build();
@@ -1102,6 +1133,13 @@ final class PodRunner {
 
         /** A probe's or hook's port: a number, or the name of one of the container's ports. */
         int port(IntOrString port) {
+            if (options.portsReported()) {
+                String byName = port.getIntVal() != null ? ports().stream().filter(p -> port.getIntVal().equals(p.getContainerPort())).map(ContainerPort::getName).findFirst().orElse(null) : port.getStrVal();
+                Integer reported;
+                synchronized (this) { reported = byName == null ? null : reportedPorts.get(byName); }
+                if (reported == null) throw new IllegalStateException("the container has not reported its port \"" + (byName == null ? port.toString() : byName) + "\" yet");
+                return reported;
+            }
             if (port.getIntVal() != null) return port.getIntVal();
             return ports().stream().filter(p -> port.getStrVal().equals(p.getName())).map(ContainerPort::getContainerPort).findFirst()
                     .orElseThrow(() -> new PodSpecError(origin.at("containers[0]") + ": no container port named \"" + port.getStrVal() + "\""));
@@ -1316,6 +1354,22 @@ final class PodRunner {
         }
 
         synchronized boolean ready() { return ready; }
+
+        /**
+         * The ports the current run bound, by containerPort name (Options.withReportedPorts): what the probes use, as
+         * a kubelet probes the Pod IP at the containerPort. Forgotten when the container starts again.
+         */
+        synchronized void reportPorts(Map<String, Integer> byName) {
+            reportedPorts = Map.copyOf(byName);
+            notifyAll();
+        }
+
+        synchronized Map<String, Integer> reportedPorts() { return reportedPorts; }
+
+        /** The current run's termination reason once it has ended (OOMKilled, Error, Completed), else null. */
+        synchronized String lastTerminationReason() {
+            return lastState == null || lastState.getTerminated() == null ? null : lastState.getTerminated().getReason();
+        }
 
         /** When each run of the container started, and when each ended (the kubelet's back-off lies between an end and the next start). */
         synchronized List<Instant> startTimes() { return List.copyOf(startTimes); }

@@ -29,19 +29,28 @@ import java.util.stream.Collectors;
 final class Timeline {
     /**
      * One replica as the controller sees it: its state, CPU (percent of its request by KubeFacts' rule, when
-     * known) and restarts (RESTARTS in kubectl). In the CSV "name=state:cpu", with ":restarts" once it has any.
+     * known), restarts (RESTARTS in kubectl) and, for a replica with a CPU limit (a Pod of `demo local --pods`),
+     * its throttled share of the last window (KubeFacts.throttledPercent; null when unknown). In the CSV
+     * "name=state:cpu", with ":restarts" once it has any, and ":restarts:throttled" once a throttled share is known.
      */
-    record Pod(String name, KubeFacts.PodState state, Integer cpuPercent, int restarts) {
+    record Pod(String name, KubeFacts.PodState state, Integer cpuPercent, int restarts, Integer throttledPercent) {
+        Pod(String name, KubeFacts.PodState state, Integer cpuPercent, int restarts) { this(name, state, cpuPercent, restarts, null); }
+
         Pod(String name, KubeFacts.PodState state, Integer cpuPercent) { this(name, state, cpuPercent, 0); }
 
-        String encode() { return name + "=" + state + ":" + (cpuPercent == null ? "" : cpuPercent) + (restarts == 0 ? "" : ":" + restarts); }
+        String encode() {
+            return name + "=" + state + ":" + (cpuPercent == null ? "" : cpuPercent)
+                    + (throttledPercent != null ? ":" + restarts + ":" + throttledPercent : restarts == 0 ? "" : ":" + restarts);
+        }
 
         static Pod decode(String text) {
             int eq = text.indexOf('=');
             String[] fields = eq < 1 ? new String[0] : text.substring(eq + 1).split(":", -1);
-            if (fields.length < 2 || fields.length > 3) throw new IllegalArgumentException("not a pod 'name=state:cpu' or 'name=state:cpu:restarts': " + text);
+            if (fields.length < 2 || fields.length > 4) {
+                throw new IllegalArgumentException("not a pod 'name=state:cpu', 'name=state:cpu:restarts' or 'name=state:cpu:restarts:throttled': " + text);
+            }
             return new Pod(text.substring(0, eq), KubeFacts.PodState.parse(fields[0]), fields[1].isEmpty() ? null : Integer.valueOf(fields[1]),
-                    fields.length == 3 ? Integer.parseInt(fields[2]) : 0);
+                    fields.length >= 3 ? Integer.parseInt(fields[2]) : 0, fields.length == 4 && !fields[3].isEmpty() ? Integer.valueOf(fields[3]) : null);
         }
     }
 

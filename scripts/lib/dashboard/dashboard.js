@@ -161,13 +161,19 @@
       item.className = "pod";
       item.dataset.state = p.state;
       var cpuText = p.cpuPercent === null ? "unknown" : p.cpuPercent + "%";
-      item.setAttribute("aria-label", p.name + ": " + p.state + ", CPU " + cpuText + " of request" + (p.restartsText ? ", " + p.restartsText : ""));
+      item.setAttribute("aria-label", p.name + ": " + p.state + ", CPU " + cpuText + " of request" + (p.restartsText ? ", " + p.restartsText : "")
+        + (p.throttledText ? ", " + p.throttledText : ""));
       var name = document.createElement("span");
       name.className = "pod-name"; name.textContent = p.name; name.title = p.name;
       if (p.restartsText) { // RESTARTS, in the words of the local table (KubeFacts.restartsText)
         var restarts = document.createElement("span");
         restarts.className = "restarts"; restarts.textContent = p.restartsText;
         name.appendChild(restarts);
+      }
+      if (p.throttledText) { // the throttled share of a Pod with a CPU limit (KubeFacts.throttledText), as the local table writes it
+        var throttled = document.createElement("span");
+        throttled.className = "throttled"; throttled.textContent = p.throttledText;
+        name.appendChild(throttled);
       }
       var state = document.createElement("span");
       state.className = "state state-" + p.state; state.textContent = p.state;
