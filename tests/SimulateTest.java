@@ -121,7 +121,7 @@ class SimulateTest {
     @Test
     void stepLoadGivesTheControllersKnownAnswers() throws IOException {
         Path csv = tmp.resolve("step.csv");
-        CliRun r = simulate("--load", "62s:0,1ms:40,238s:40,1ms:0", "--duration", "700s", "--cpu-per-request", "100ms",
+        CliRun r = simulate("--load", "62s:0,1ms:40,238s:40,1ms:0", "--duration", "700s", "--cpu-per-request", "100ms", "--startup", "12.4s",
                 "--set", "max20:spec.maxReplicas=20", "--csv", csv.toString());
         assertEquals(6, r.exitCode(), "the lone Pod rejects most of the step (503s), so no variant keeps unserved within 1%: " + r);
         Map<Integer, Map<String, String>> a = syncsOf(csvRows(csv), "A"), max20 = syncsOf(csvRows(csv), "max20");
@@ -224,7 +224,7 @@ class SimulateTest {
         assertTrue(r.out().contains("peak 8.0 req/s, mean 8.00 req/s"), r.out());
         assertTrue(r.out().contains("sent (cumulative; per second from its differences)"), r.out());
         assertTrue(r.out().matches("(?s).*CPU per request +100ms +\\(" + java.util.regex.Pattern.quote(MANIFESTS + "/model-server.yaml: INFERENCE_MS") + ".*"), r.out());
-        assertTrue(r.out().matches("(?s).*Pod start-up +12\\.4s +\\(" + java.util.regex.Pattern.quote(Simulation.MEASURED_POD_STARTUP_SOURCE) + "\\).*"), r.out());
+        assertTrue(r.out().matches("(?s).*Pod start-up +15\\.1s +\\(" + java.util.regex.Pattern.quote(Simulation.MEASURED_POD_STARTUP_SOURCE) + "\\).*"), r.out());
     }
 
     /** hpa-watch --csv records no load; the demand is then the CPU the Pods used, divided by the CPU per request. */
