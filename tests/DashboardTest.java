@@ -419,17 +419,18 @@ class DashboardTest {
 
         static Chromium launch(Path binary, int width, int height) throws Exception {
             Path profile = Files.createTempDirectory("dashboard-chromium");
-            Process process = new ProcessBuilder(binary.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            Process process = new ProcessBuilder(binary.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
                     "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "--window-size=" + width + "," + height,
                     "--hide-scrollbars", "--force-device-scale-factor=1", "about:blank")
                     .redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
             try {
                 Path activePort = profile.resolve("DevToolsActivePort");
-                long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                long end = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // a cold Chromium on a busy 2-core machine
                 while (!(Files.exists(activePort) && Files.readAllLines(activePort).size() >= 2)) {
                     if (!process.isAlive() || System.nanoTime() > end) {
-                        throw new IllegalStateException("Chromium did not start: " + Files.readString(profile.resolve("chromium.log")));
+                        throw new IllegalStateException("Chromium did not start (" + (process.isAlive() ? "no DevTools port within 60 s" : "it exited with " + process.exitValue()) + "): "
+                                + Files.readString(profile.resolve("chromium.log")));
                     }
                     Thread.sleep(50);
                 }

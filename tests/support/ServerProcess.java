@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * options the script declares in //JAVA_OPTIONS. Its output goes to a log file the test can read.
  */
 final class ServerProcess implements AutoCloseable {
-    private static final Pattern READY = Pattern.compile("ready on http://[^:]+:(\\d+)");
+    private static final Pattern READY = Pattern.compile("ready on http://[^:]+:(\\d+)[^\n]*\n"); // the whole line: its end names the probe port and the body limit
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     final Process process;
