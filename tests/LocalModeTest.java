@@ -117,8 +117,11 @@ class LocalModeTest {
     void podsAreTheDeploymentsPodsWithTheirLimitsAndTheirScaleUpLag(@TempDir Path runs) throws Exception {
         String unavailable = PodRunner.unavailable().orElse(null);
         org.junit.jupiter.api.Assumptions.assumeTrue(unavailable == null, () -> unavailable);
-        Project.Result r = Project.exec(localCommand(runs, "--pods", "--load", "1s:8,60s:8", "--sync-period", "3s",
-                "--max-duration", "50s", "--no-dashboard"), Map.of(), 150);
+        // 2 requests/s of 100 ms: 0.2 CPU, twice the 100m target, so one scale-up, of one Pod, whose warm start fits the
+        // run even after a first Pod that downloads every dependency (30 s from an empty HOME); more load would start
+        // several Pods at once, which under their 400m quotas on two cores take longer than the run.
+        Project.Result r = Project.exec(localCommand(runs, "--pods", "--load", "1s:2,80s:2", "--sync-period", "3s",
+                "--max-duration", "75s", "--no-dashboard"), Map.of(), 180);
         String out = r.output();
         assertEquals(0, r.exitCode(), out);
         assertTrue(out.contains("local: replicas are Pods (the Pod runner): CPU request 200m, limit 400m (the Deployment: 500m, 1)"), "the request and limit, at start:\n" + out);
