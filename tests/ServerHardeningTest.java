@@ -82,7 +82,7 @@ class ServerHardeningTest {
                         }
                         slowestProbeMs.accumulateAndGet(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), Math::max);
                     }
-                    peakRssKib.accumulateAndGet(rssKib(s.pid()), Math::max);
+                    peakRssKib.accumulateAndGet(Project.rssKib(s.pid()), Math::max);
                     sleep(50);
                 }
             });
@@ -305,16 +305,6 @@ class ServerHardeningTest {
         }
     }
 
-    static long rssKib(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", ""));
-            }
-        } catch (IOException e) {
-            // the process is gone
-        }
-        return 0;
-    }
 
     static void sleep(long ms) {
         try { Thread.sleep(ms); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }

@@ -12,7 +12,6 @@ import tools.jackson.databind.node.ObjectNode;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -196,17 +195,7 @@ final class SimulationReport {
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(time);
         plot.add(top, 3);
         plot.add(bottom, 2);
-        Font label = new Font(Font.SANS_SERIF, Font.PLAIN, 16), ticks = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
-        for (NumberAxis axis : List.of(time, rps, podsAxis)) { axis.setLabelFont(label); axis.setTickLabelFont(ticks); }
-        for (XYPlot p : List.of(top, bottom)) {
-            p.setBackgroundPaint(Color.WHITE);
-            p.setRangeGridlinePaint(new Color(0xDDDDDD));
-            p.setDomainGridlinePaint(new Color(0xDDDDDD));
-        }
-        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 20), plot, true);
-        chart.getLegend().setItemFont(ticks);
-        chart.setBackgroundPaint(Color.WHITE);
-        TimelineChart.write(chart, file);
+        TimelineChart.write(TimelineChart.styled(title, plot, List.of(time, rps, podsAxis), List.of(top, bottom)), file);
     }
 
     /** A per-second step function as its corners only (a point where the value changes, twice), at most about 2000 buckets of maxima. */

@@ -75,8 +75,6 @@ final class TimelineChart {
             min = s.minReplicas();
             max = s.maxReplicas();
         }
-        Font label = new Font(Font.SANS_SERIF, Font.PLAIN, 16), ticks = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
-
         NumberAxis replicasAxis = new NumberAxis("replicas");
         replicasAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         replicasAxis.setRange(0, max + 1);
@@ -89,7 +87,7 @@ final class TimelineChart {
         for (int guide : new int[]{min, max}) {
             ValueMarker marker = new ValueMarker(guide, GREY, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{2f, 4f}, 0f));
             marker.setLabel(guide == min ? "min " + min : "max " + max);
-            marker.setLabelFont(ticks);
+            marker.setLabelFont(TICKS);
             marker.setLabelPaint(GREY);
             marker.setLabelBackgroundColor(new Color(0, 0, 0, 0));
             marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
@@ -112,17 +110,24 @@ final class TimelineChart {
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(time);
         plot.add(replicas, 1);
         plot.add(utilization, 1);
-        for (NumberAxis axis : List.of(time, replicasAxis, cpuAxis)) {
-            axis.setLabelFont(label);
-            axis.setTickLabelFont(ticks);
+        return styled(title, plot, List.of(time, replicasAxis, cpuAxis), List.of(replicas, utilization));
+    }
+
+    private static final Font LABELS = new Font(Font.SANS_SERIF, Font.PLAIN, 16), TICKS = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
+
+    /** The project's chart style, one place for every chart: fonts, white plots with light grid lines, the legend. */
+    static JFreeChart styled(String title, CombinedDomainXYPlot plot, List<NumberAxis> axes, List<XYPlot> plots) {
+        for (NumberAxis axis : axes) {
+            axis.setLabelFont(LABELS);
+            axis.setTickLabelFont(TICKS);
         }
-        for (XYPlot p : List.of(replicas, utilization)) {
+        for (XYPlot p : plots) {
             p.setBackgroundPaint(Color.WHITE);
             p.setRangeGridlinePaint(new Color(0xDDDDDD));
             p.setDomainGridlinePaint(new Color(0xDDDDDD));
         }
         JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 20), plot, true);
-        chart.getLegend().setItemFont(ticks);
+        chart.getLegend().setItemFont(TICKS);
         chart.setBackgroundPaint(Color.WHITE);
         return chart;
     }

@@ -273,7 +273,7 @@ class HostileBench {
                         }
                         probeMicros.add((System.nanoTime() - start) / 1000);
                     }
-                    peakRssKib.accumulateAndGet(rssKib(server.process.pid()), Math::max);
+                    peakRssKib.accumulateAndGet(Project.rssKib(server.process.pid()), Math::max);
                     try { Thread.sleep(50); } catch (InterruptedException e) { return; }
                 }
             }, "sampler");
@@ -453,16 +453,6 @@ class HostileBench {
         }
     }
 
-    static long rssKib(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", ""));
-            }
-        } catch (IOException e) {
-            // gone
-        }
-        return 0;
-    }
 
     static double percentile(List<Long> values, double q) {
         if (values.isEmpty()) return 0;

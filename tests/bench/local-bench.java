@@ -44,7 +44,7 @@ class LocalBench {
             List<ProcessHandle> all = new ArrayList<>(local.descendants().toList());
             all.add(local.toHandle());
             long rss = 0;
-            for (ProcessHandle p : all) rss += rssKiB(p.pid());
+            for (ProcessHandle p : all) rss += Project.rssKib(p.pid());
             if (rss > maxRss) { maxRss = rss; maxProcesses = all.size(); }
         }
         String out = Files.readString(log);
@@ -135,16 +135,6 @@ class LocalBench {
         return out;
     }
 
-    static long rssKiB(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", ""));
-            }
-        } catch (IOException e) {
-            // the process ended between listing and reading
-        }
-        return 0;
-    }
 
     static double number(String text, String regex) { return Double.parseDouble(find(text, regex)); }
 

@@ -77,6 +77,18 @@ final class Project {
 
     record Result(int exitCode, String output) {}
 
+    /** A process's resident memory in KiB from /proc (Linux), or 0 when it has exited. */
+    static long rssKib(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        } catch (IOException e) {
+            // the process ended between listing and reading
+        }
+        return 0;
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) { return s.getLocalPort(); }
     }
